@@ -1,0 +1,407 @@
+<?php
+/**
+ * HTTP client for the CogVideoX Studio API (v1). Runs on the server only: the token never
+ * reaches the browser.
+ *
+ * @package CogVideoX
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Thin wrapper over wp_remote_* that turns every failure into a WP_Error with a readable,
+ * secret-free message.
+ */
+class CogVideoX_API_Client {
+
+	/** Seconds for ordinary API calls. */
+	const TIMEOUT = 20;
+
+	/** Seconds for downloading a finished video. */
+	const DOWNLOAD_TIMEOUT = 300;
+
+	/** Transient holding the template list. */
+	const TEMPLATES_TRANSIENT = 'cogvideox_templates';
+
+	/**
+	 * Base URL without trailing slash.
+	 *
+	 * @var string
+	 */
+	private $base_url;
+
+	/**
+	 * Bearer token.
+	 *
+	 * @var string
+	 */
+	private $token;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param string $base_url Base URL of the service.
+	 * @param string $token    API token.
+	 */
+	public function __construct( $base_url, $token ) {
+		$this->base_url = untrailingslashit( (string) $base_url );
+		$this->token    = (string) $token;
+	}
+
+	/**
+	 * A client for the saved settings.
+	 *
+	 * @return self
+	 */
+	public static function from_settings() {
+		return new self( CogVideoX_Settings::api_url(), CogVideoX_Settings::api_token() );
+	}
+
+	/**
+	 * The base URL this client talks to.
+	 *
+	 * @return string
+	 */
+	public function base_url() {
+		return $this->base_url;
+	}
+
+	/**
+	 * POST /api/generate.
+	 *
+	 * @param array       $params          Request body.
+	 * @param string|null $idempotency_key Optional Idempotency-Key header.
+	 * @return array|WP_Error Decoded body (task_id, status, ...).
+	 */
+	public function generate( array $params, $idempotency_key = null ) {
+		$headers = array();
+		if ( $idempotency_key ) {
+			$headers['Idempotency-Key'] = $idempotency_key;
+		}
+		$body = $this->request( 'POST', '/api/generate', $params, $headers );
+		if ( ! is_wp_error( $body ) && empty( $body['task_id'] ) ) {
+			return new WP_Error( 'cogvideox_bad_response', __( 'The service accepted the request but sent no task id.', 'cogvideox' ) );
+		}
+		return $body;
+	}
+
+	/**
+	 * GET /api/status/{task_id}.
+	 *
+	 * @param string $task_id Task id.
+	 * @return array|WP_Error
+	 */
+	public function status( $task_id ) {
+		return $this->request( 'GET', '/api/status/' . rawurlencode( (string) $task_id ) );
+	}
+
+	/**
+	 * POST /api/cancel/{task_id}.
+	 *
+	 * @param string $task_id Task id.
+	 * @return array|WP_Error
+	 */
+	public function cancel( $task_id ) {
+		return $this->request( 'POST', '/api/cancel/' . rawurlencode( (string) $task_id ), array() );
+	}
+
+	/**
+	 * GET /api/system/status.
+	 *
+	 * @return array|WP_Error
+	 */
+	public function system_status() {
+		return $this->request( 'GET', '/api/system/status' );
+	}
+
+	/**
+	 * GET /api/templates, normalised to a list of {slug, name, prompt, variables}.
+	 *
+	 * @return array|WP_Error
+	 */
+	public function templates() {
+		$body = $this->request( 'GET', '/api/templates' );
+		if ( is_wp_error( $body ) ) {
+			return $body;
+		}
+		$items = $body;
+		foreach ( array( 'results', 'templates', 'items', 'data' ) as $key ) {
+			if ( isset( $body[ $key ] ) && is_array( $body[ $key ] ) ) {
+				$items = $body[ $key ];
+				break;
+			}
+		}
+		$out = array();
+		foreach ( (array) $items as $item ) {
+			if ( ! is_array( $item ) || empty( $item['slug'] ) ) {
+				continue;
+			}
+			$prompt = '';
+			foreach ( array( 'prompt', 'prompt_template', 'template', 'text' ) as $key ) {
+				if ( isset( $item[ $key ] ) && is_string( $item[ $key ] ) ) {
+					$prompt = $item[ $key ];
+					break;
+				}
+			}
+			$out[] = array(
+				'slug'      => sanitize_title( (string) $item['slug'] ),
+				'name'      => sanitize_text_field( (string) ( isset( $item['name'] ) ? $item['name'] : ( isset( $item['title'] ) ? $item['title'] : $item['slug'] ) ) ),
+				'prompt'    => sanitize_textarea_field( $prompt ),
+				'variables' => isset( $item['variables'] ) && is_array( $item['variables'] ) ? $item['variables'] : array(),
+			);
+		}
+		return $out;
+	}
+
+	/**
+	 * Templates cached for five minutes (errors are not cached).
+	 *
+	 * @return array|WP_Error
+	 */
+	public function cached_templates() {
+		if ( '' === $this->base_url || '' === $this->token ) {
+			return array();
+		}
+		$cached = get_transient( self::TEMPLATES_TRANSIENT );
+		if ( is_array( $cached ) ) {
+			return $cached;
+		}
+		$templates = $this->templates();
+		if ( ! is_wp_error( $templates ) ) {
+			set_transient( self::TEMPLATES_TRANSIENT, $templates, 5 * MINUTE_IN_SECONDS );
+		}
+		return $templates;
+	}
+
+	/**
+	 * The URL of a video (or its poster) on the service.
+	 *
+	 * @param string $video_id Video id.
+	 * @param string $variant  '' for the MP4, 'thumbnail' for the poster JPEG.
+	 * @return string
+	 */
+	public function download_url( $video_id, $variant = '' ) {
+		$url = $this->base_url . '/api/download/' . rawurlencode( (string) $video_id );
+		if ( '' !== $variant ) {
+			$url = add_query_arg( 'variant', rawurlencode( $variant ), $url );
+		}
+		return $url;
+	}
+
+	/**
+	 * Download a video (or poster) into a temporary file.
+	 *
+	 * Uses wp_safe_remote_get, so WordPress's protection against requests to internal hosts
+	 * stays on for every other URL; only the configured API host (and its port) is allowed.
+	 *
+	 * @param string $video_id Video id.
+	 * @param string $variant  '' or 'thumbnail'.
+	 * @return string|WP_Error Path of the temporary file.
+	 */
+	public function download_to_temp( $video_id, $variant = '' ) {
+		if ( ! function_exists( 'wp_tempnam' ) ) {
+			require_once ABSPATH . 'wp-admin/includes/file.php';
+		}
+		$url = $this->download_url( $video_id, $variant );
+		$tmp = wp_tempnam( 'cogvideox-' . sanitize_file_name( (string) $video_id ) . ( $variant ? '-' . $variant : '' ) );
+		if ( ! $tmp ) {
+			return new WP_Error( 'cogvideox_temp_file', __( 'Could not create a temporary file for the download.', 'cogvideox' ) );
+		}
+
+		$this->allow_api_host();
+		$response = wp_safe_remote_get(
+			$url,
+			array(
+				'timeout'  => self::DOWNLOAD_TIMEOUT,
+				'stream'   => true,
+				'filename' => $tmp,
+				'headers'  => $this->auth_headers(),
+			)
+		);
+		$this->disallow_api_host();
+
+		if ( is_wp_error( $response ) ) {
+			wp_delete_file( $tmp );
+			return new WP_Error( 'cogvideox_download_failed', sprintf( /* translators: %s: error message */ __( 'Download failed: %s', 'cogvideox' ), $this->scrub( $response->get_error_message() ) ) );
+		}
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		if ( 200 !== $code ) {
+			$body = file_exists( $tmp ) ? (string) file_get_contents( $tmp, false, null, 0, 4096 ) : ''; // phpcs:ignore WordPress.WP.AlternativeFunctions.file_get_contents_file_get_contents
+			wp_delete_file( $tmp );
+			return $this->error_from_body( $code, $body );
+		}
+		if ( ! file_exists( $tmp ) || 0 === filesize( $tmp ) ) {
+			wp_delete_file( $tmp );
+			return new WP_Error( 'cogvideox_download_empty', __( 'The service sent an empty file.', 'cogvideox' ) );
+		}
+		return $tmp;
+	}
+
+	/**
+	 * Let wp_safe_remote_get reach the configured API host (loopback/private address and
+	 * non-standard port included). Scoped: the callbacks answer for that host only.
+	 */
+	public function allow_api_host() {
+		add_filter( 'http_request_host_is_external', array( $this, 'filter_host_is_external' ), 10, 3 );
+		add_filter( 'http_allowed_safe_ports', array( $this, 'filter_safe_ports' ), 10, 3 );
+	}
+
+	/**
+	 * Undo allow_api_host().
+	 */
+	public function disallow_api_host() {
+		remove_filter( 'http_request_host_is_external', array( $this, 'filter_host_is_external' ), 10 );
+		remove_filter( 'http_allowed_safe_ports', array( $this, 'filter_safe_ports' ), 10 );
+	}
+
+	/**
+	 * Filter callback: true only for the API host.
+	 *
+	 * @param bool   $external Current answer.
+	 * @param string $host     Host being requested.
+	 * @param string $url      URL being requested.
+	 * @return bool
+	 */
+	public function filter_host_is_external( $external, $host, $url = '' ) {
+		$api = wp_parse_url( $this->base_url );
+		if ( ! empty( $api['host'] ) && strtolower( trim( $api['host'], '.' ) ) === strtolower( trim( (string) $host, '.' ) ) ) {
+			return true;
+		}
+		return $external;
+	}
+
+	/**
+	 * Filter callback: adds the API port for the API host only.
+	 *
+	 * @param int[]  $ports Allowed ports.
+	 * @param string $host  Host being requested.
+	 * @param string $url   URL being requested.
+	 * @return int[]
+	 */
+	public function filter_safe_ports( $ports, $host = '', $url = '' ) {
+		$api = wp_parse_url( $this->base_url );
+		if ( ! empty( $api['host'] ) && ! empty( $api['port'] ) && strtolower( $api['host'] ) === strtolower( (string) $host ) ) {
+			$ports   = (array) $ports;
+			$ports[] = (int) $api['port'];
+		}
+		return $ports;
+	}
+
+	/**
+	 * Authorization header.
+	 *
+	 * @return array
+	 */
+	private function auth_headers() {
+		return array(
+			'Authorization' => 'Bearer ' . $this->token,
+			'Accept'        => 'application/json',
+		);
+	}
+
+	/**
+	 * One API call.
+	 *
+	 * @param string     $method  HTTP method.
+	 * @param string     $path    Path starting with /api/.
+	 * @param array|null $body    JSON body (null: none).
+	 * @param array      $headers Extra headers.
+	 * @return array|WP_Error Decoded JSON object.
+	 */
+	public function request( $method, $path, $body = null, array $headers = array() ) {
+		if ( '' === $this->base_url ) {
+			return new WP_Error( 'cogvideox_not_configured', __( 'The CogVideoX API URL is not set (Settings -> CogVideoX).', 'cogvideox' ), array( 'status' => 503 ) );
+		}
+		if ( '' === $this->token ) {
+			return new WP_Error( 'cogvideox_not_configured', __( 'The CogVideoX API token is not set (Settings -> CogVideoX).', 'cogvideox' ), array( 'status' => 503 ) );
+		}
+		$args = array(
+			'method'      => $method,
+			'timeout'     => self::TIMEOUT,
+			'redirection' => 0,
+			'headers'     => array_merge( $this->auth_headers(), $headers ),
+		);
+		if ( null !== $body ) {
+			$args['headers']['Content-Type'] = 'application/json';
+			$args['body']                    = wp_json_encode( empty( $body ) ? new stdClass() : $body );
+		}
+		$response = wp_remote_request( $this->base_url . $path, $args );
+		if ( is_wp_error( $response ) ) {
+			return new WP_Error(
+				'cogvideox_unreachable',
+				sprintf(
+					/* translators: 1: service URL, 2: error message */
+					__( 'Could not reach CogVideoX Studio at %1$s: %2$s', 'cogvideox' ),
+					$this->base_url,
+					$this->scrub( $response->get_error_message() )
+				),
+				array( 'status' => 502 )
+			);
+		}
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		$raw  = (string) wp_remote_retrieve_body( $response );
+		if ( $code < 200 || $code >= 300 ) {
+			return $this->error_from_body( $code, $raw );
+		}
+		$decoded = json_decode( $raw, true );
+		if ( ! is_array( $decoded ) ) {
+			return new WP_Error( 'cogvideox_bad_response', __( 'The service answered with something that is not JSON. Is the API URL right?', 'cogvideox' ), array( 'status' => 502 ) );
+		}
+		return $decoded;
+	}
+
+	/**
+	 * Turn an error answer ({"error": {"code", "message", "fields"}}) into a WP_Error.
+	 *
+	 * @param int    $code HTTP status.
+	 * @param string $raw  Body.
+	 * @return WP_Error
+	 */
+	private function error_from_body( $code, $raw ) {
+		$decoded = json_decode( (string) $raw, true );
+		$err     = ( is_array( $decoded ) && isset( $decoded['error'] ) && is_array( $decoded['error'] ) ) ? $decoded['error'] : array();
+		$api     = isset( $err['code'] ) ? sanitize_key( (string) $err['code'] ) : 'http_' . $code;
+		if ( 401 === $code ) {
+			$message = __( 'The service rejected the API token (401). Check the token in Settings -> CogVideoX.', 'cogvideox' );
+		} elseif ( isset( $err['message'] ) && is_string( $err['message'] ) ) {
+			$message = sanitize_text_field( $err['message'] );
+		} else {
+			/* translators: %d: HTTP status code */
+			$message = sprintf( __( 'The service answered HTTP %d.', 'cogvideox' ), $code );
+		}
+		if ( ! empty( $err['fields'] ) && is_array( $err['fields'] ) ) {
+			$parts = array();
+			foreach ( $err['fields'] as $field => $problem ) {
+				$parts[] = sanitize_key( (string) $field ) . ': ' . sanitize_text_field( is_array( $problem ) ? implode( ' ', array_map( 'strval', $problem ) ) : (string) $problem );
+			}
+			$message .= ' (' . implode( '; ', $parts ) . ')';
+		}
+		return new WP_Error(
+			'cogvideox_' . $api,
+			$this->scrub( $message ),
+			array(
+				// 401/403 from the service are this site's configuration problem, not the
+				// editor's: answer them as a bad gateway so the browser does not treat the
+				// editor's own session as invalid.
+				'status'      => in_array( $code, array( 400, 404, 409, 413, 422, 429 ), true ) ? $code : 502,
+				'http_status' => $code,
+			)
+		);
+	}
+
+	/**
+	 * Remove the token from any text that may be shown or logged.
+	 *
+	 * @param string $text Text.
+	 * @return string
+	 */
+	private function scrub( $text ) {
+		$text = (string) $text;
+		if ( strlen( $this->token ) >= 4 ) {
+			$text = str_replace( $this->token, '[token]', $text );
+		}
+		return $text;
+	}
+}
