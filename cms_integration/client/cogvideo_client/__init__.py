@@ -2,7 +2,7 @@
 
     from cogvideo_client import CogVideoClient
 
-    client = CogVideoClient("http://localhost:8000", token="...")
+    client = CogVideoClient("http://localhost:7860", token="...")
     task = client.generate("A red fox running through fresh snow", duration=2)
     done = client.wait(task, on_progress=lambda t: print(f"{t.progress}%"))
     client.download(done.video_id, "fox.mp4")

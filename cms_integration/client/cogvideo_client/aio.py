@@ -193,7 +193,6 @@ class AsyncCogVideoClient:
         variant: str | None = None,
         on_progress: Callable[[int, int | None], Any] | None = None,
         resume: bool = True,
-        chunk_size: int = 64 * 1024,
     ) -> Path:
         """Stream to ``path`` with the same resume rules as ``CogVideoClient.download``."""
         vid = _core.path_id(video_id, "video_id")
@@ -230,7 +229,9 @@ class AsyncCogVideoClient:
                         mode, written, total = plan
                         # 64 KiB local writes; not worth an aiofiles dependency
                         with open(part, mode) as fh:  # noqa: ASYNC230
-                            async for chunk in response.aiter_raw(chunk_size):
+                            # No chunk_size: httpx would hold bytes back to fill it, and
+                            # those would be lost, not resumed, if the connection drops.
+                            async for chunk in response.aiter_raw():
                                 fh.write(chunk)
                                 written += len(chunk)
                                 if on_progress is not None:

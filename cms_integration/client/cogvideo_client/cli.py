@@ -1,6 +1,6 @@
 """``cogvideo``: the client from a shell.
 
-    export COGVIDEO_URL=http://localhost:8000 COGVIDEO_TOKEN=...
+    export COGVIDEO_URL=http://localhost:7860 COGVIDEO_TOKEN=...
     cogvideo generate "A red fox running through fresh snow" --wait --out fox.mp4
     cogvideo status 3f2a...
     cogvideo batch prompts.txt --out-dir videos/
@@ -38,6 +38,8 @@ from .errors import (
     ValidationError,
 )
 from .models import Task
+
+DEFAULT_URL = "http://localhost:7860"  # what `python launch.py` listens on
 
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (JobFailed, 1),
@@ -154,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="COGVIDEO_URL and COGVIDEO_TOKEN in the environment stand in for --url/--token.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--url", default=os.environ.get("COGVIDEO_URL"), help="server base URL")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("COGVIDEO_URL", DEFAULT_URL),
+        help=f"server base URL (default: $COGVIDEO_URL or {DEFAULT_URL})",
+    )
     parser.add_argument("--token", default=os.environ.get("COGVIDEO_TOKEN"), help="API token")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between status polls")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
@@ -243,8 +249,6 @@ def _wait_with_bar(client: CogVideoClient, task: Task, timeout: float, quiet: bo
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if not args.url:
-        raise SystemExit("cogvideo: no server URL: pass --url or set COGVIDEO_URL")
     with CogVideoClient(args.url, args.token, poll_interval=args.poll) as client:
         cmd = args.command
         if cmd == "generate":

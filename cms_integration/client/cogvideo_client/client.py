@@ -25,7 +25,7 @@ DownloadProgress = Callable[[int, "int | None"], Any]  # (bytes so far, total or
 class CogVideoClient:
     """Talks to a CogVideoX Studio server.
 
-    >>> client = CogVideoClient("http://localhost:8000", token="...")
+    >>> client = CogVideoClient("http://localhost:7860", token="...")
     >>> task = client.generate("A red fox running through fresh snow", duration=2)
     >>> done = client.wait(task, on_progress=lambda t: print(t.progress, "%"))
     >>> client.download(done.video_id, "fox.mp4")
@@ -234,7 +234,6 @@ class CogVideoClient:
         variant: str | None = None,
         on_progress: DownloadProgress | None = None,
         resume: bool = True,
-        chunk_size: int = 64 * 1024,
     ) -> Path:
         """Stream the MP4 (``variant="thumbnail"``: the JPEG poster) to ``path``.
 
@@ -276,7 +275,9 @@ class CogVideoClient:
                     else:
                         mode, written, total = plan
                         with open(part, mode) as fh:
-                            for chunk in response.iter_raw(chunk_size):
+                            # No chunk_size: httpx would hold bytes back to fill it, and
+                            # those would be lost, not resumed, if the connection drops.
+                            for chunk in response.iter_raw():
                                 fh.write(chunk)
                                 written += len(chunk)
                                 if on_progress is not None:

@@ -94,6 +94,8 @@ class Task(_RawMapping):
     video_url: str | None = None
     thumbnail_url: str | None = None
     error: str | None = None
+    error_code: str | None = None
+    warnings: list[Any] = field(default_factory=list)
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -117,6 +119,8 @@ class Task(_RawMapping):
             video_url=_str(data.get("video_url")),
             thumbnail_url=_str(data.get("thumbnail_url")),
             error=_error_text(data.get("error")),
+            error_code=_str(data.get("error_code")),
+            warnings=list(data.get("warnings") or []),
             created_at=_dt(data.get("created_at")),
             started_at=_dt(data.get("started_at")),
             finished_at=_dt(data.get("finished_at") or data.get("completed_at")),
@@ -139,9 +143,10 @@ class Task(_RawMapping):
     @property
     def parameters(self) -> dict[str, Any]:
         """The resolved generation parameters (seed included) the server reports."""
-        params = self.raw.get("parameters")
-        if isinstance(params, Mapping):
-            return dict(params)
+        resolved: dict[str, Any] = {}
+        for key in ("params", "parameters"):
+            if isinstance(self.raw.get(key), Mapping):
+                resolved.update(self.raw[key])
         known = (
             "prompt",
             "negative_prompt",
@@ -156,7 +161,14 @@ class Task(_RawMapping):
             "guidance_scale",
             "enhance_quality",
         )
-        return {k: self.raw[k] for k in known if k in self.raw}
+        for key in known:
+            if self.raw.get(key) is not None:
+                resolved.setdefault(key, self.raw[key])
+        return resolved
+
+    @property
+    def seed(self) -> int | None:
+        return _int(self.parameters.get("seed"))
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,15 @@ class SystemStatus(_RawMapping):
     success_rate: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def workers_alive(self) -> int | None:
+        """How many workers sent a heartbeat recently."""
+        if isinstance(self.workers, Mapping):
+            return _int(self.workers.get("alive"))
+        if isinstance(self.workers, list):
+            return len(self.workers)
+        return _int(self.workers)
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SystemStatus:
         data = dict(data)
@@ -213,7 +234,10 @@ class SystemStatus(_RawMapping):
             depth = queue.get("depth", queue.get("queued"))
         model = data.get("model")
         if isinstance(model, Mapping):
-            model = model.get("name") or model.get("id")
+            model = model.get("id") or model.get("name")
+        rate = data.get("success_rate")
+        if rate is None and isinstance(data.get("jobs_24h"), Mapping):
+            rate = data["jobs_24h"].get("success_rate")
         return cls(
             model=_str(model),
             device=_str(data.get("device")),
@@ -221,6 +245,6 @@ class SystemStatus(_RawMapping):
             workers=data.get("workers"),
             memory=data.get("memory"),
             disk=data.get("disk"),
-            success_rate=_float(data.get("success_rate")),
+            success_rate=_float(rate),
             raw=data,
         )
