@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CmsIntegrationConfig(AppConfig):
+    name = "cms_integration"
+    verbose_name = "CMS integration"

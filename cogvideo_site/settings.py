@@ -1,0 +1,224 @@
+"""Settings, all from the environment (see the configuration table in README.md).
+
+Embedded defaults: SQLite in WAL mode and the django-q2 ORM broker, everything under
+COGVIDEO_DATA_DIR. DATABASE_URL switches to PostgreSQL, REDIS_URL to the Redis broker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DATA_DIR = Path(os.environ.get("COGVIDEO_DATA_DIR") or BASE_DIR / "data").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _load_or_create_secret_key() -> str:
+    given = os.environ.get("DJANGO_SECRET_KEY") or os.environ.get("COGVIDEO_SECRET_KEY")
+    if given:
+        return given
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    # Created owner-only: the key signs sessions and must not be readable by other users.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = _load_or_create_secret_key()
+DEBUG = env_bool("COGVIDEO_DEBUG", False)
+ALLOWED_HOSTS = env_list("COGVIDEO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("COGVIDEO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_q",
+    "videos",
+    "cms_integration",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "videos.api.middleware.ApiGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cogvideo_site.urls"
+WSGI_APPLICATION = "cogvideo_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "cogvideo.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server read while a worker writes progress; IMMEDIATE
+                # transactions take the write lock up front so concurrent writers wait
+                # (busy timeout) instead of failing with "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = Path(os.environ.get("COGVIDEO_MEDIA_ROOT") or DATA_DIR / "media")
+MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Static files are served from the app folders directly, so no collectstatic step is
+# needed to start the service.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "videos.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "videos.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+# Largest accepted request body; bigger ones get 413 before any parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
+
+# --- Generation -------------------------------------------------------------------------
+COGVIDEOX_MODEL = os.environ.get("COGVIDEOX_MODEL", "THUDM/CogVideoX-2b")
+COGVIDEOX_MODEL_REVISION = os.environ.get("COGVIDEOX_MODEL_REVISION", "") or None
+COGVIDEO_DEVICE = os.environ.get("COGVIDEO_DEVICE", "auto")
+COGVIDEO_MEMORY_MODE = os.environ.get("COGVIDEO_MEMORY_MODE", "auto")
+COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
+COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)
+COGVIDEO_VAE_TILING = env_bool("COGVIDEO_VAE_TILING", True)
+COGVIDEO_PUBLIC_URL = os.environ.get("COGVIDEO_PUBLIC_URL", "").rstrip("/")
+COGVIDEO_MAX_ATTEMPTS = env_int("COGVIDEO_MAX_ATTEMPTS", 2)
+COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
+COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
+COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
+COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
+COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
+
+# --- Queue (django-q2) ---------------------------------------------------------------------
+# One worker per GPU. A job can run for many minutes: the timeout covers the longest job,
+# and `retry` (when the ORM broker re-delivers an unacknowledged task) sits well above it so
+# a running job is never handed to a second worker. The job row, not django-q2, decides
+# retries (see videos/services.py), so django-q2 itself never re-runs a task.
+COGVIDEO_JOB_TIMEOUT = env_int("COGVIDEO_JOB_TIMEOUT", 3600)
+COGVIDEO_WORKERS = env_int("COGVIDEO_WORKERS", 1)
+Q_CLUSTER = {
+    "name": os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo"),
+    "workers": COGVIDEO_WORKERS,
+    "timeout": COGVIDEO_JOB_TIMEOUT,
+    "retry": COGVIDEO_JOB_TIMEOUT * 2 + 60,
+    "max_attempts": 1,
+    "queue_limit": COGVIDEO_WORKERS,
+    "bulk": 1,
+    "recycle": 100000,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.1,
+    "label": "Job queue",
+}
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOG_LEVEL = os.environ.get("COGVIDEO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django_q": {"level": os.environ.get("COGVIDEO_QUEUE_LOG_LEVEL", "WARNING")},
+        "httpx": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,110 @@
+"""Shared fixtures.
+
+In-process tests use pytest-django (a throwaway database) with owner / stranger / staff
+users. Live tests use `live`: real gunicorn + django-q2 processes on their own data folder
+(tests/support/live.py), shared by the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="cogvideo-tests-"))
+# Before Django reads its settings: the test process gets its own data folder and model.
+os.environ["COGVIDEO_DATA_DIR"] = str(_SESSION_DIR / "in-process")
+os.environ.setdefault("COGVIDEOX_MODEL", "tiny-random")
+
+from tests.support.live import LiveService  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session")
+def live(session_dir):
+    service = LiveService(session_dir / "live").start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def live_tokens(live) -> dict[str, str]:
+    return {
+        "owner": live.create_token("alice"),
+        "stranger": live.create_token("bob"),
+        "staff": live.create_token("carol-staff", "--staff"),
+    }
+
+
+@pytest.fixture
+def owner_http(live, live_tokens):
+    with live.client(live_tokens["owner"]) as client:
+        yield client
+
+
+@pytest.fixture
+def stranger_http(live, live_tokens):
+    with live.client(live_tokens["stranger"]) as client:
+        yield client
+
+
+# --- in-process ------------------------------------------------------------------------------
+
+
+def _user_with_token(username: str, **extra):
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+    user.token = Token.objects.create(user=user).key
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return _user_with_token("alice")
+
+
+@pytest.fixture
+def stranger(db):
+    return _user_with_token("bob")
+
+
+@pytest.fixture
+def staff(db):
+    return _user_with_token("carol", is_staff=True)
+
+
+def _client_for(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {user.token}")
+    return client
+
+
+@pytest.fixture
+def owner_api(owner):
+    return _client_for(owner)
+
+
+@pytest.fixture
+def stranger_api(stranger):
+    return _client_for(stranger)
+
+
+@pytest.fixture
+def staff_api(staff):
+    return _client_for(staff)
+
+
+@pytest.fixture
+def anon_api():
+    return _client_for(None)

@@ -1,0 +1,151 @@
+"""A real service for tests: gunicorn and a django-q2 cluster as subprocesses, on their own
+data folder, running the tiny random model. Used by every live/end-to-end test module."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tiny_job(**overrides) -> dict:
+    """The smallest request that still runs the whole pipeline."""
+    body = {"prompt": "a red fox running through snow", "duration": 1, "resolution": "64x64", "num_inference_steps": 2}
+    body.update(overrides)
+    return body
+
+
+class LiveService:
+    def __init__(self, data_dir: Path, *, workers: int = 1, extra_env: dict | None = None, web: bool = True):
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cogvideo_site.settings",
+            "COGVIDEO_DATA_DIR": str(self.data_dir),
+            "COGVIDEOX_MODEL": "tiny-random",
+            "COGVIDEO_WORKERS": str(workers),
+            "COGVIDEO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "COGVIDEO_ALLOW_PRIVATE_CALLBACKS": "1",
+            "COGVIDEO_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "COGVIDEO_HEARTBEAT_SECONDS": "1",
+            "COGVIDEO_STALE_AFTER_SECONDS": "6",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.web_enabled = web
+        self.web: subprocess.Popen | None = None
+        self.cluster: subprocess.Popen | None = None
+        self.logs = self.data_dir / "logs"
+
+    # -- processes ------------------------------------------------------------------------
+    def manage(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+        )
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs / f"{name}.log", "ab")
+        return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self) -> LiveService:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput", "-v0")
+        if self.web_enabled:
+            self.web = self._spawn(
+                "web",
+                [PYTHON, "-m", "gunicorn", "cogvideo_site.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", "2", "--threads", "4", "--timeout", "60"],
+            )  # fmt: skip
+            self.wait_until_up()
+        self.start_cluster()
+        return self
+
+    def start_cluster(self) -> subprocess.Popen:
+        self.cluster = self._spawn("cluster", [PYTHON, "manage.py", "qcluster"])
+        return self.cluster
+
+    def stop_cluster(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+        if self.cluster and self.cluster.poll() is None:
+            self.cluster.send_signal(sig)
+            try:
+                self.cluster.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.cluster.pid, signal.SIGKILL)
+                self.cluster.wait()
+
+    def cluster_children(self) -> list[int]:
+        """Pids of the cluster's processes (workers, monitor, pusher), parent excluded."""
+        out = subprocess.run(["pgrep", "-g", str(self.cluster.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split() if int(pid) != self.cluster.pid]
+
+    def wait_until_up(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.web and self.web.poll() is not None:
+                raise RuntimeError("web server exited:\n" + self.read_log("web"))
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("web server did not come up:\n" + self.read_log("web"))
+
+    def stop(self) -> None:
+        self.stop_cluster()
+        if self.web and self.web.poll() is None:
+            self.web.send_signal(signal.SIGTERM)
+            try:
+                self.web.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.web.pid, signal.SIGKILL)
+
+    def read_log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    # -- API helpers ------------------------------------------------------------------------
+    def create_token(self, username: str, *extra: str) -> str:
+        return self.manage("create_api_token", username, *extra).stdout.strip().splitlines()[-1]
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def wait_for(self, client: httpx.Client, task_id: str, timeout: float = 120, until=None) -> dict:
+        """Poll the status until it is terminal (or `until(body)` is true); returns the body."""
+        deadline = time.monotonic() + timeout
+        body: dict = {}
+        while time.monotonic() < deadline:
+            body = client.get(f"/api/status/{task_id}").json()
+            if until(body) if until else body.get("status") in {"completed", "failed", "canceled"}:
+                return body
+            time.sleep(0.1)
+        raise AssertionError(
+            f"job {task_id} still {body.get('status')} after {timeout}s\n" + self.read_log("cluster")
+        )

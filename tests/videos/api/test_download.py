@@ -1,0 +1,62 @@
+"""GET /api/download/{video_id}: the MP4, the poster, HTTP Range, access."""
+
+from __future__ import annotations
+
+import io
+
+import imageio.v3 as iio
+import pytest
+from PIL import Image
+
+from tests.videos.factories import make_job
+from videos import worker
+from videos.models import Video
+
+
+@pytest.fixture
+def video(owner):
+    job = make_job(owner, resolution="96x64")
+    worker.run_next_job()
+    return Video.objects.get(job=job)
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_download_is_a_playable_h264_mp4(owner_api, video):
+    response = owner_api.get(f"/api/download/{video.id}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/mp4" and response["Accept-Ranges"] == "bytes"
+    data = body(response)
+    assert len(data) == video.size_bytes == int(response["Content-Length"])
+    frames = iio.imread(io.BytesIO(data), extension=".mp4")
+    assert frames.shape == (9, 64, 96, 3)
+
+
+def test_range_requests_get_206(owner_api, video):
+    response = owner_api.get(f"/api/download/{video.id}", HTTP_RANGE="bytes=10-109")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 10-109/{video.size_bytes}"
+    full = body(owner_api.get(f"/api/download/{video.id}"))
+    assert body(response) == full[10:110]
+    tail = owner_api.get(f"/api/download/{video.id}", HTTP_RANGE="bytes=-20")
+    assert tail.status_code == 206 and body(tail) == full[-20:]
+    beyond = owner_api.get(f"/api/download/{video.id}", HTTP_RANGE=f"bytes={video.size_bytes + 5}-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{video.size_bytes}"
+
+
+def test_thumbnail_variant_is_a_jpeg_of_the_right_size(owner_api, video):
+    response = owner_api.get(f"/api/download/{video.id}?variant=thumbnail")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(body(response))).size == (96, 64)
+    assert owner_api.get(f"/api/download/{video.id}?variant=../../x").status_code == 400
+
+
+def test_stranger_gets_404_staff_gets_the_file(video, stranger_api, staff_api):
+    assert stranger_api.get(f"/api/download/{video.id}").status_code == 404
+    assert staff_api.get(f"/api/download/{video.id}").status_code == 200
+
+
+def test_task_id_is_not_a_video_id(owner_api, video):
+    assert owner_api.get(f"/api/download/{video.job_id}").status_code == 404

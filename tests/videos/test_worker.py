@@ -1,0 +1,127 @@
+"""The worker side in-process: claim, run the real tiny pipeline, store, record."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from tests.videos.factories import make_job
+from videos import services, worker
+from videos.generation import engine
+from videos.models import JobStatus, Video
+
+
+@pytest.fixture
+def fresh_engine():
+    """Run with no loaded pipeline, and put the shared one back afterwards."""
+    saved = engine._engine
+    engine._engine = None
+    yield
+    engine._engine = saved
+
+
+def test_job_runs_to_completion_with_files_and_checksum(owner):
+    job = make_job(owner, prompt="a lighthouse at dusk", seed=7)
+    assert worker.run_next_job() == str(job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert (job.progress, job.step, job.stage) == (100, 2, "completed")
+    assert job.attempts == 1 and job.worker == worker.worker_name()
+    video = Video.objects.get(job=job)
+    assert default_storage.exists(video.file.name) and default_storage.exists(video.poster.name)
+    from videos.generation.encoding import sha256_of
+
+    assert sha256_of(default_storage.path(video.file.name)) == video.sha256
+    assert (video.width, video.height, video.frames, video.fps) == (64, 64, 9, 8)
+    assert job.params["device"] == "cpu" and job.params["memory_mode"] == "none"
+
+
+def test_duplicate_delivery_runs_the_pipeline_once(owner):
+    job = make_job(owner)
+    before = engine.generation_count
+    assert worker.run_next_job(str(job.id)) == str(job.id)
+    assert worker.run_next_job(str(job.id)) is None  # the same message delivered again
+    assert engine.generation_count == before + 1
+    assert Video.objects.filter(job=job).count() == 1
+
+
+def test_higher_priority_runs_first(owner, stranger):
+    batch = [make_job(owner, priority=-1) for _ in range(3)]
+    interactive = make_job(stranger)
+    assert worker.run_next_job() == str(interactive.id)
+    assert worker.run_next_job() == str(batch[0].id)
+
+
+def test_same_seed_same_video(owner):
+    first = make_job(owner, seed=123)
+    second = make_job(owner, seed=123)
+    worker.run_next_job()
+    worker.run_next_job()
+    assert Video.objects.get(job=first).sha256 == Video.objects.get(job=second).sha256
+
+
+def test_cancel_after_claim_discards_the_result(owner):
+    job = make_job(owner)
+    claimed = services.claim_next_job(worker.worker_name())
+    services.cancel_job(job)
+    worker.execute_job(claimed)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED
+    assert not Video.objects.filter(job=job).exists()
+
+
+def test_missing_local_model_fails_with_instructions(owner, monkeypatch, fresh_engine):
+    monkeypatch.setenv("COGVIDEOX_MODEL", "/models/does-not-exist/CogVideoX-2b")
+    job = make_job(owner)
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "model_unavailable"
+    assert "/models/does-not-exist/CogVideoX-2b" in job.error
+    assert "huggingface-cli download" in job.error and "COGVIDEOX_MODEL=" in job.error
+    assert "tiny-random" in job.error
+
+
+def test_unreachable_hub_model_fails_with_instructions(owner, monkeypatch, fresh_engine):
+    monkeypatch.setenv("COGVIDEOX_MODEL", "THUDM/CogVideoX-2b")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    job = make_job(owner, resolution="720x480")
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "model_unavailable"
+    assert "THUDM/CogVideoX-2b" in job.error and "huggingface-cli download THUDM/CogVideoX-2b" in job.error
+
+
+def test_model_is_loaded_once_per_process(owner):
+    engine.get_engine()
+    loads = engine.load_count
+    for _ in range(3):
+        make_job(owner)
+        worker.run_next_job()
+    assert engine.load_count == loads
+
+
+def test_long_prompt_gets_a_truncation_warning(owner):
+    job = make_job(owner, prompt=" ".join(["word"] * 300))
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert any("226" in warning for warning in job.warnings)
+
+
+def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "videos").write_text("a file where the videos folder should be")
+    settings.MEDIA_ROOT = media
+    job = make_job(owner)
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "storage_failed"
+    assert "storage" in job.error
+    assert sorted(p.name for p in media.rglob("*")) == ["videos"]
+    # The worker keeps serving.
+    settings.MEDIA_ROOT = tmp_path / "media2"
+    ok = make_job(owner)
+    worker.run_next_job()
+    ok.refresh_from_db()
+    assert ok.status == JobStatus.COMPLETED

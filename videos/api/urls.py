@@ -1,0 +1,14 @@
+from django.urls import re_path
+
+from . import views
+
+# Paths have no trailing slash; a trailing slash is tolerated rather than redirected,
+# because a redirect would turn a client's POST into a GET.
+urlpatterns = [
+    re_path(r"^generate/?$", views.GenerateView.as_view(), name="api-generate"),
+    re_path(r"^status/(?P<task_id>[^/]+)/?$", views.StatusView.as_view(), name="api-status"),
+    re_path(r"^cancel/(?P<task_id>[^/]+)/?$", views.CancelView.as_view(), name="api-cancel"),
+    re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
+    re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
+    re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
+]

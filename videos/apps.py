@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class VideosConfig(AppConfig):
+    name = "videos"
+    verbose_name = "Videos"
+
+    def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        from .worker import on_worker_spawn
+
+        post_spawn.connect(on_worker_spawn, dispatch_uid="videos.worker.on_worker_spawn")

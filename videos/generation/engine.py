@@ -1,0 +1,262 @@
+"""The generation engine: a diffusers CogVideoXPipeline loaded once per worker process.
+
+torch is imported lazily inside functions: the web process and the django-q2 parent import
+this package (through the task module) and must never initialise CUDA, because django-q2
+forks its workers and CUDA must first be touched in the child.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from .memory import MEMORY_MODES, apply_memory_mode, choose_memory_mode, leaner_mode
+from .profiles import TINY_RANDOM, ModelProfile, profile_for
+
+logger = logging.getLogger(__name__)
+
+
+class ModelUnavailable(Exception):
+    """The configured model cannot be loaded; the message says how to provide it."""
+
+    code = "model_unavailable"
+
+
+class GenerationOutOfMemory(Exception):
+    code = "out_of_memory"
+
+
+class GenerationCanceled(Exception):
+    code = "canceled"
+
+
+@dataclass
+class GenerationRequest:
+    prompt: str
+    negative_prompt: str
+    width: int
+    height: int
+    num_frames: int
+    num_inference_steps: int
+    guidance_scale: float
+    seed: int
+    use_dynamic_cfg: bool = False
+
+
+@dataclass
+class GenerationOutput:
+    frames: Any  # uint8 numpy array [frames, height, width, 3]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def model_setting() -> str:
+    return os.environ.get("COGVIDEOX_MODEL") or settings.COGVIDEOX_MODEL
+
+
+def how_to_provide_weights(model: str, reason: str) -> str:
+    return (
+        f"The CogVideoX model {model!r} could not be loaded: {reason}. "
+        "Provide the weights in one of these ways: "
+        "(1) on a machine with internet access run "
+        f"`huggingface-cli download {model if '/' in model else 'THUDM/CogVideoX-2b'} "
+        "--local-dir /models/CogVideoX-2b`, copy the folder here and start the service with "
+        "COGVIDEOX_MODEL=/models/CogVideoX-2b (or `launch.py --model /models/CogVideoX-2b`); "
+        "(2) give the workers network access to the Hugging Face Hub so they download it on "
+        "first use (about 13 GB; set HF_HOME to choose where it is cached); "
+        "(3) for a demo or tests without weights use COGVIDEOX_MODEL=tiny-random, a tiny "
+        "random model whose videos are noise."
+    )
+
+
+def resolve_device(requested: str | None = None) -> str:
+    import torch
+
+    requested = (requested or settings.COGVIDEO_DEVICE or "auto").strip().lower()
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailable(f"COGVIDEO_DEVICE={requested} but no CUDA device is visible to this worker")
+    return requested
+
+
+def _tiny_model_path() -> Path:
+    from .tiny import TINY_MODEL_VERSION, build_tiny_pipeline
+
+    folder = Path(settings.DATA_DIR) / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"tiny-random-{TINY_MODEL_VERSION}"
+    # Several workers may start at once: build under a lock so only one writes the folder.
+    with open(folder / ".tiny-random.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_tiny_pipeline(target)
+
+
+class Engine:
+    """A loaded pipeline plus how it was placed on the device."""
+
+    def __init__(self, model: str, pipeline: Any, profile: ModelProfile, device: str, dtype: Any):
+        self.model = model
+        self.pipeline = pipeline
+        self.profile = profile
+        self.device = device
+        self.dtype = dtype
+        self.memory_mode = "none"
+        self.load_seconds = 0.0
+
+    def place(self, mode: str) -> None:
+        self.memory_mode = apply_memory_mode(self.pipeline, mode, self.device)
+
+    def count_prompt_tokens(self, prompt: str) -> int:
+        return len(self.pipeline.tokenizer(prompt, add_special_tokens=True).input_ids)
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_step: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> GenerationOutput:
+        import torch
+
+        global generation_count
+        generation_count += 1
+        output = GenerationOutput(frames=None)
+        tokens = self.count_prompt_tokens(request.prompt)
+        if tokens > self.profile.max_text_tokens:
+            output.warnings.append(
+                f"The prompt is {tokens} tokens long; the model reads only the first "
+                f"{self.profile.max_text_tokens}, the rest was ignored."
+            )
+        canceled = False
+
+        def step_callback(pipe: Any, index: int, timestep: Any, tensors: dict) -> dict:
+            nonlocal canceled
+            if on_step:
+                on_step(index + 1, request.num_inference_steps)
+            if should_cancel and should_cancel():
+                canceled = True
+                # The pipeline checks this flag before each remaining step and skips it.
+                pipe._interrupt = True
+            return tensors
+
+        generator = torch.Generator(device="cpu").manual_seed(request.seed)
+        if on_stage:
+            on_stage("denoising")
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                latents = self.pipeline(
+                    prompt=request.prompt,
+                    negative_prompt=request.negative_prompt or None,
+                    width=request.width,
+                    height=request.height,
+                    num_frames=request.num_frames,
+                    num_inference_steps=request.num_inference_steps,
+                    guidance_scale=request.guidance_scale,
+                    use_dynamic_cfg=request.use_dynamic_cfg,
+                    generator=generator,
+                    output_type="latent",
+                    callback_on_step_end=step_callback,
+                    max_sequence_length=self.profile.max_text_tokens,
+                ).frames
+                output.timings["denoise_seconds"] = time.perf_counter() - started
+                if canceled:
+                    raise GenerationCanceled("canceled during denoising")
+                if on_stage:
+                    on_stage("decoding")
+                started = time.perf_counter()
+                # Decoding outside the pipeline call lets a cancel skip it and lets us time it.
+                video = self.pipeline.decode_latents(latents)
+                frames = self.pipeline.video_processor.postprocess_video(video=video, output_type="np")[0]
+                output.timings["decode_seconds"] = time.perf_counter() - started
+        except torch.OutOfMemoryError as exc:
+            raise GenerationOutOfMemory(str(exc).splitlines()[0] if str(exc) else "CUDA out of memory") from exc
+        finally:
+            if self.device.startswith("cuda"):
+                output.timings["peak_gpu_bytes"] = float(torch.cuda.max_memory_allocated())
+        output.frames = (frames.clip(0, 1) * 255).round().astype("uint8")
+        return output
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+load_count = 0  # pipelines loaded by this process: a warm worker loads exactly once
+generation_count = 0  # pipeline runs in this process (tests count duplicate work with it)
+
+
+def load_engine(model: str | None = None, memory_mode: str | None = None, device: str | None = None) -> Engine:
+    """Load the pipeline through `from_pretrained` (hub id, local folder or tiny-random)."""
+    global load_count
+    import torch
+    from diffusers import CogVideoXPipeline
+
+    model = model or model_setting()
+    profile = profile_for(model)
+    device = resolve_device(device)
+    dtype = getattr(torch, profile.cuda_dtype) if device.startswith("cuda") else torch.float32
+    started = time.perf_counter()
+    if model == TINY_RANDOM:
+        source, local_only = str(_tiny_model_path()), True
+    else:
+        source, local_only = model, not settings.COGVIDEO_ALLOW_DOWNLOAD
+        if model.startswith(("/", ".")) and not Path(model).exists():
+            raise ModelUnavailable(how_to_provide_weights(model, f"the folder {model} does not exist"))
+    try:
+        pipeline = CogVideoXPipeline.from_pretrained(
+            source,
+            dtype=dtype,
+            revision=settings.COGVIDEOX_MODEL_REVISION,
+            local_files_only=local_only,
+        )
+    except Exception as exc:  # noqa: BLE001 - every loading failure gets the same advice
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelUnavailable(how_to_provide_weights(model, reason[:300])) from exc
+    pipeline.set_progress_bar_config(disable=True)
+    if getattr(settings, "COGVIDEO_VAE_TILING", True):
+        pipeline.vae.enable_tiling()
+        pipeline.vae.enable_slicing()
+    engine = Engine(model, pipeline, profile, device, dtype)
+    mode = memory_mode or settings.COGVIDEO_MEMORY_MODE
+    if mode not in MEMORY_MODES:
+        raise ModelUnavailable(f"COGVIDEO_MEMORY_MODE={mode!r} is not one of {', '.join(MEMORY_MODES)}")
+    engine.place(choose_memory_mode(profile, device) if mode == "auto" else mode)
+    engine.load_seconds = time.perf_counter() - started
+    load_count += 1
+    logger.info("loaded %s on %s (%s) in %.1fs", model, device, engine.memory_mode, engine.load_seconds)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The process's engine, loaded on first use and kept for every later job."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = load_engine()
+        return _engine
+
+
+def loaded_engine() -> Engine | None:
+    return _engine
+
+
+def use_leaner_memory_mode(engine: Engine) -> str | None:
+    """After an out-of-memory error: move to the next leaner mode, or None if none is left."""
+    import torch
+
+    nxt = leaner_mode(engine.memory_mode)
+    if nxt is None:
+        return None
+    if engine.device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    engine.place(nxt)
+    return nxt

@@ -1,0 +1,120 @@
+"""Turn a validated request into a complete job spec: template applied, presets resolved,
+seed chosen. Every resolved value is stored on the job, so a video can be reproduced."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from .generation.engine import model_setting
+from .generation.profiles import ModelProfile, profile_for
+from .models import PromptTemplate
+from .prompt_templates import render
+from .validation import check_size, parse_resolution
+
+MAX_SEED = 2**32 - 1
+MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 20.0
+
+
+@dataclass
+class JobSpec:
+    prompt: str
+    negative_prompt: str
+    params: dict
+    template: PromptTemplate | None = None
+    variables: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    callback_url: str = ""
+
+
+def current_profile() -> tuple[str, ModelProfile]:
+    model = model_setting()
+    return model, profile_for(model)
+
+
+def resolve_job_spec(data: dict) -> JobSpec:
+    """`data` holds type-checked request fields (see GenerateRequestSerializer). Raises
+    ValidationError with a dict of field -> messages when the values don't fit the model."""
+    model, profile = current_profile()
+    errors: dict[str, list[str]] = {}
+    template = None
+    variables = data.get("variables") or {}
+    prompt = (data.get("prompt") or "").strip()
+    negative = (data.get("negative_prompt") or "").strip()
+    defaults: dict = {}
+
+    slug = data.get("template")
+    if slug:
+        template = PromptTemplate.objects.filter(slug=slug, is_active=True).first()
+        if template is None:
+            errors["template"] = [f"No active template {slug!r}."]
+        else:
+            defaults = dict(template.default_params or {})
+            if not prompt:
+                try:
+                    prompt = render(template, variables)
+                except ValidationError as exc:
+                    errors["variables"] = exc.messages
+            negative = negative or template.default_negative_prompt
+    elif variables:
+        errors["variables"] = ["variables need a template."]
+    if not prompt and "template" not in errors and "variables" not in errors:
+        errors["prompt"] = ["Give a prompt, or a template with its variables."]
+
+    def pick(name: str, fallback):
+        value = data.get(name)
+        return defaults.get(name, fallback) if value is None else value
+
+    duration = pick("duration", profile.max_duration)
+    if not isinstance(duration, int) or not 1 <= duration <= profile.max_duration:
+        errors["duration"] = [f"Must be a whole number of seconds from 1 to {profile.max_duration} for {profile.name}."]
+
+    width, height = profile.native_width, profile.native_height
+    resolution = pick("resolution", None)
+    if resolution:
+        try:
+            width, height = parse_resolution(str(resolution))
+            check_size(width, height, profile)
+        except ValidationError as exc:
+            errors["resolution"] = exc.messages
+
+    enhance = bool(pick("enhance_quality", True))
+    steps = pick("num_inference_steps", profile.quality_steps if enhance else profile.draft_steps)
+    if not isinstance(steps, int) or not 1 <= steps <= profile.max_steps:
+        errors["num_inference_steps"] = [f"Must be from 1 to {profile.max_steps}."]
+    guidance = pick("guidance_scale", profile.default_guidance)
+    if not isinstance(guidance, int | float) or not MIN_GUIDANCE <= guidance <= MAX_GUIDANCE:
+        errors["guidance_scale"] = [f"Must be from {MIN_GUIDANCE} to {MAX_GUIDANCE}."]
+    seed = data.get("seed")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        errors["seed"] = [f"Must be from 0 to {MAX_SEED}."]
+    if errors:
+        raise ValidationError(errors)
+
+    params = {
+        "model": model,
+        "profile": profile.name,
+        "width": width,
+        "height": height,
+        "resolution": f"{width}x{height}",
+        "duration": duration,
+        "num_frames": profile.frames_for(duration),
+        "fps": profile.fps,
+        "enhance_quality": enhance,
+        "num_inference_steps": steps,
+        "guidance_scale": float(guidance),
+        "use_dynamic_cfg": profile.use_dynamic_cfg,
+        "seed": secrets.randbelow(MAX_SEED + 1) if seed is None else seed,
+        "seed_given": seed is not None,
+    }
+    return JobSpec(
+        prompt=prompt,
+        negative_prompt=negative,
+        params=params,
+        template=template,
+        variables=variables,
+        metadata=data.get("metadata") or {},
+        callback_url=data.get("callback_url") or "",
+    )

@@ -1,0 +1,153 @@
+"""The domain: a VideoJob is one request to generate, a Video is its result.
+
+The job row is the single source of truth for a job's state; the queue only carries ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+class PromptTemplate(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    text = models.TextField(help_text="Prompt text with {placeholders} filled from `variables`.")
+    default_negative_prompt = models.TextField(blank=True, default="")
+    default_params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Defaults for duration, resolution, enhance_quality, guidance_scale, e.g. {"duration": 4}.',
+    )
+    sample_variables = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VideoJob(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_jobs")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    priority = models.SmallIntegerField(default=0, help_text="Higher runs first among queued jobs.")
+
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True, default="")
+    template = models.ForeignKey(PromptTemplate, null=True, blank=True, on_delete=models.SET_NULL)
+    variables = models.JSONField(default=dict, blank=True)
+    # Every resolved generation parameter (model, size, frames, fps, steps, guidance, seed,
+    # memory mode...), so any video can be reproduced exactly.
+    params = models.JSONField(default=dict)
+
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=32, blank=True, default="queued")
+    eta_seconds = models.FloatField(null=True, blank=True)
+
+    error = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    warnings = models.JSONField(default=list, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=2)
+    worker = models.CharField(max_length=128, blank=True, default="")
+
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
+    source = models.CharField(max_length=16, default="api", help_text="api, studio, admin or batch")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="videojob_owner_created"),
+            models.Index(fields=["status", "-priority", "created_at"], name="videojob_queue_order"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="videojob_unique_idempotency_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class Video(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.OneToOneField(VideoJob, on_delete=models.CASCADE, related_name="video")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    file = models.FileField(max_length=255)
+    poster = models.FileField(max_length=255, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField()
+    fps = models.PositiveSmallIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    @property
+    def duration_seconds(self) -> float:
+        return round(self.frames / self.fps, 3) if self.fps else 0.0
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per live worker process, refreshed while it runs: the system status and the
+    reaper read it to tell live workers from dead ones."""
+
+    name = models.CharField(max_length=128, unique=True)
+    hostname = models.CharField(max_length=128)
+    pid = models.PositiveIntegerField()
+    device = models.CharField(max_length=64, blank=True, default="")
+    model = models.CharField(max_length=255, blank=True, default="")
+    model_loaded = models.BooleanField(default=False)
+    model_error = models.TextField(blank=True, default="")
+    memory_mode = models.CharField(max_length=32, blank=True, default="")
+    current_job = models.UUIDField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(db_index=True)
+    jobs_done = models.PositiveIntegerField(default=0)
+    model_loads = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,162 @@
+"""Reads: the status body of a job, queue positions, the system status."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .generation.engine import model_setting
+from .generation.profiles import profile_for
+from .models import JobStatus, VideoJob, WorkerHeartbeat
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def queue_position(job: VideoJob) -> int | None:
+    if job.status != JobStatus.QUEUED:
+        return None
+    ahead = VideoJob.objects.filter(status=JobStatus.QUEUED).filter(
+        Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
+    )
+    return ahead.count() + 1
+
+
+def absolute(path: str, request=None) -> str:
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return f"{settings.COGVIDEO_PUBLIC_URL}{path}"
+
+
+def job_status_body(job: VideoJob, request=None) -> dict:
+    video = getattr(job, "video", None) if job.status == JobStatus.COMPLETED else None
+    body = {
+        "task_id": str(job.id),
+        "status": job.status,
+        "progress": 100 if job.status == JobStatus.COMPLETED else job.progress,
+        "step": job.step,
+        "total_steps": job.total_steps,
+        "stage": job.stage,
+        "eta_seconds": round(job.eta_seconds, 1) if job.eta_seconds is not None else None,
+        "queue_position": queue_position(job),
+        "video_id": str(video.id) if video else None,
+        "video_url": None,
+        "thumbnail_url": None,
+        "error": job.error or None,
+        "error_code": job.error_code or None,
+        "warnings": job.warnings,
+        "prompt": job.prompt,
+        "negative_prompt": job.negative_prompt,
+        "template": job.template.slug if job.template_id and job.template else None,
+        "variables": job.variables,
+        "params": {k: v for k, v in job.params.items() if k != "seed_given"},
+        "seed": job.params.get("seed"),
+        "duration": job.params.get("duration"),
+        "resolution": job.params.get("resolution"),
+        "metadata": job.metadata,
+        "attempts": job.attempts,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "status_url": absolute(reverse("api-status", args=[job.id]), request),
+    }
+    if video:
+        download = reverse("api-download", args=[video.id])
+        body["video_url"] = absolute(download, request)
+        body["thumbnail_url"] = absolute(download + "?variant=thumbnail", request)
+        body["video"] = {
+            "width": video.width,
+            "height": video.height,
+            "frames": video.frames,
+            "fps": video.fps,
+            "duration_seconds": video.duration_seconds,
+            "size_bytes": video.size_bytes,
+            "sha256": video.sha256,
+        }
+    return body
+
+
+def live_workers():
+    cutoff = timezone.now() - timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
+    return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).order_by("name")
+
+
+def _host_memory() -> dict:
+    info = {}
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                key, value = line.split(":", 1)
+                if key in {"MemTotal", "MemAvailable"}:
+                    info[key] = int(value.split()[0]) * 1024
+    except OSError:
+        return {}
+    return {"total_bytes": info.get("MemTotal"), "available_bytes": info.get("MemAvailable")}
+
+
+def system_status() -> dict:
+    model = model_setting()
+    profile = profile_for(model)
+    counts = dict(VideoJob.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    since = timezone.now() - timedelta(hours=24)
+    recent = dict(
+        VideoJob.objects.filter(finished_at__gte=since, status__in=[JobStatus.COMPLETED, JobStatus.FAILED])
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    finished = recent.get(JobStatus.COMPLETED, 0) + recent.get(JobStatus.FAILED, 0)
+    workers = list(live_workers())
+    media = settings.MEDIA_ROOT
+    media.mkdir(parents=True, exist_ok=True)
+    disk = shutil.disk_usage(media)
+    devices = sorted({w.device for w in workers if w.device})
+    return {
+        "status": "ok" if workers else "no_workers",
+        "model": {
+            "id": model,
+            "profile": profile.name,
+            "native_resolution": f"{profile.native_width}x{profile.native_height}",
+            "fps": profile.fps,
+            "max_duration": profile.max_duration,
+            "loaded": any(w.model_loaded for w in workers),
+            "error": next((w.model_error for w in workers if w.model_error), None),
+        },
+        "device": devices[0] if len(devices) == 1 else (devices or None),
+        "memory": {"host": _host_memory()},
+        "queue": {
+            "queued": counts.get(JobStatus.QUEUED, 0),
+            "processing": counts.get(JobStatus.PROCESSING, 0),
+            "depth": counts.get(JobStatus.QUEUED, 0) + counts.get(JobStatus.PROCESSING, 0),
+            "broker": "redis" if settings.REDIS_URL else "orm",
+        },
+        "workers": {
+            "alive": len(workers),
+            "list": [
+                {
+                    "name": w.name,
+                    "device": w.device,
+                    "model": w.model,
+                    "model_loaded": w.model_loaded,
+                    "memory_mode": w.memory_mode,
+                    "current_job": str(w.current_job) if w.current_job else None,
+                    "last_seen": _iso(w.last_seen),
+                    "pipeline_runs": w.jobs_done,
+                    "model_loads": w.model_loads,
+                }
+                for w in workers
+            ],
+        },
+        "disk": {"path": str(media), "free_bytes": disk.free, "total_bytes": disk.total},
+        "jobs_24h": {
+            "completed": recent.get(JobStatus.COMPLETED, 0),
+            "failed": recent.get(JobStatus.FAILED, 0),
+            "success_rate": round(recent.get(JobStatus.COMPLETED, 0) / finished, 4) if finished else None,
+        },
+    }

@@ -1,0 +1,287 @@
+"""Writes to jobs and videos. Every state change goes through here, guarded by a conditional
+update on the current status, so concurrent actors (API, workers, reaper) never clobber
+each other and a duplicate delivery of a job does nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .job_specs import JobSpec
+from .models import JobStatus, Video, VideoJob
+from .signals import job_finished
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, **extra):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class QueueFull(ServiceError):
+    code = "queue_full"
+    status = 503
+
+
+class TooManyQueued(ServiceError):
+    code = "too_many_queued"
+    status = 429
+
+
+class IdempotencyConflict(ServiceError):
+    code = "idempotency_conflict"
+    status = 409
+
+
+class JobNotCancelable(ServiceError):
+    code = "not_cancelable"
+    status = 409
+
+
+def request_fingerprint(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def enqueue_job(job: VideoJob) -> None:
+    """Put a wake-up for `job` on the queue. The message only carries the id; the worker
+    claims the best queued job from the database (see claim_next_job)."""
+    from django_q.tasks import async_task
+
+    async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+
+
+def create_job(
+    owner,
+    spec: JobSpec,
+    *,
+    idempotency_key: str = "",
+    fingerprint: str = "",
+    source: str = "api",
+    priority: int = 0,
+) -> tuple[VideoJob, bool]:
+    """Create and enqueue a job. Returns (job, created); with an idempotency key that was
+    used before for the same request, the existing job comes back with created=False."""
+    if idempotency_key:
+        existing = VideoJob.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint), False
+    queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
+    if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
+        raise QueueFull("The queue is full; try again in a few minutes.", retry_after=60)
+    if queued.filter(owner=owner).count() >= settings.COGVIDEO_MAX_QUEUED_PER_USER:
+        raise TooManyQueued(
+            f"You already have {settings.COGVIDEO_MAX_QUEUED_PER_USER} queued jobs; wait for some to finish.",
+            retry_after=30,
+        )
+    try:
+        with transaction.atomic():
+            job = VideoJob.objects.create(
+                owner=owner,
+                prompt=spec.prompt,
+                negative_prompt=spec.negative_prompt,
+                template=spec.template,
+                variables=spec.variables,
+                params=spec.params,
+                total_steps=spec.params["num_inference_steps"],
+                metadata=spec.metadata,
+                callback_url=spec.callback_url,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                max_attempts=settings.COGVIDEO_MAX_ATTEMPTS,
+                source=source,
+                priority=priority,
+            )
+            transaction.on_commit(lambda: enqueue_job(job))
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race.
+        existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
+        return _replay(existing, fingerprint), False
+    logger.info("job %s created by user %s", job.id, owner.pk)
+    return job, True
+
+
+def _replay(job: VideoJob, fingerprint: str) -> VideoJob:
+    if fingerprint and job.request_fingerprint and fingerprint != job.request_fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request body.", task_id=str(job.id)
+        )
+    return job
+
+
+def _send_finished(job_id) -> None:
+    def send() -> None:
+        job = VideoJob.objects.select_related("owner", "video").get(pk=job_id)
+        job_finished.send(sender=VideoJob, job=job)
+
+    transaction.on_commit(send)
+
+
+def cancel_job(job: VideoJob) -> VideoJob:
+    """Queued: canceled at once. Processing: canceled now in the database; the worker sees it
+    at its next denoising step and stops. Finished: JobNotCancelable (409)."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = VideoJob.objects.filter(pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING]).update(
+            status=JobStatus.CANCELED,
+            stage="canceled",
+            cancel_requested_at=now,
+            finished_at=now,
+            eta_seconds=None,
+        )
+        job.refresh_from_db()
+        if not changed:
+            raise JobNotCancelable(f"The job is already {job.status}.", current_status=job.status)
+        _send_finished(job.pk)
+    logger.info("job %s canceled", job.id)
+    return job
+
+
+def claim_next_job(worker: str) -> VideoJob | None:
+    """Take the best queued job (highest priority, then oldest) with a conditional update,
+    so two workers (or a duplicate delivery) can never run the same job."""
+    for _attempt in range(20):
+        candidate = (
+            VideoJob.objects.filter(status=JobStatus.QUEUED)
+            .order_by("-priority", "created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if candidate is None:
+            return None
+        now = timezone.now()
+        claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
+            status=JobStatus.PROCESSING,
+            worker=worker,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            stage="starting",
+            progress=0,
+            step=0,
+        )
+        if claimed:
+            return VideoJob.objects.get(pk=candidate)
+    return None
+
+
+def _update_running(job: VideoJob, **fields) -> bool:
+    """Write to a job only while this worker still owns it (not canceled or reaped)."""
+    return bool(
+        VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            heartbeat_at=timezone.now(), **fields
+        )
+    )
+
+
+def report_progress(job: VideoJob, *, progress: int, stage: str, step: int | None = None, eta=None) -> bool:
+    fields = {"progress": max(0, min(99, progress)), "stage": stage, "eta_seconds": eta}
+    if step is not None:
+        fields["step"] = step
+    return _update_running(job, **fields)
+
+
+def add_warning(job: VideoJob, message: str) -> None:
+    job.refresh_from_db(fields=["warnings"])
+    VideoJob.objects.filter(pk=job.pk).update(warnings=[*job.warnings, message])
+    job.warnings = [*job.warnings, message]
+
+
+def record_params(job: VideoJob, **resolved) -> None:
+    job.params = {**job.params, **resolved}
+    VideoJob.objects.filter(pk=job.pk).update(params=job.params)
+
+
+def still_running(job: VideoJob) -> bool:
+    return VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).exists()
+
+
+def complete_job(job: VideoJob, video: Video) -> bool:
+    """Save the video and mark the job completed, unless it was canceled meanwhile (then the
+    caller deletes the files). Returns whether the job was completed."""
+    with transaction.atomic():
+        now = timezone.now()
+        done = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            status=JobStatus.COMPLETED,
+            progress=100,
+            step=job.total_steps,
+            stage="completed",
+            eta_seconds=None,
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        if not done:
+            return False
+        video.save()
+        _send_finished(job.pk)
+    logger.info("job %s completed as video %s", job.id, video.id)
+    return True
+
+
+def fail_job(job: VideoJob, code: str, message: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            status=JobStatus.FAILED,
+            stage="failed",
+            error=message,
+            error_code=code,
+            eta_seconds=None,
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        if done:
+            _send_finished(job.pk)
+    if done:
+        logger.warning("job %s failed (%s): %s", job.id, code, message)
+    return bool(done)
+
+
+def requeue_stale_jobs(stale_after: timedelta | None = None, dead_workers: list[str] | None = None) -> dict:
+    """The reaper: jobs whose worker stopped heartbeating (or is known dead) go back to the
+    queue while attempts remain, otherwise they fail with a clear error."""
+    stale_after = stale_after or timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
+    cutoff = timezone.now() - stale_after
+    stale = VideoJob.objects.filter(status=JobStatus.PROCESSING, heartbeat_at__lt=cutoff)
+    if dead_workers:
+        stale = stale | VideoJob.objects.filter(status=JobStatus.PROCESSING, worker__in=dead_workers)
+    result = {"requeued": 0, "failed": 0}
+    for job in stale:
+        if job.attempts < job.max_attempts:
+            with transaction.atomic():
+                moved = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+                    status=JobStatus.QUEUED,
+                    stage="requeued",
+                    progress=0,
+                    step=0,
+                    eta_seconds=None,
+                    worker="",
+                    warnings=[
+                        *job.warnings,
+                        f"The worker stopped unexpectedly during attempt {job.attempts} of "
+                        f"{job.max_attempts}; the job was put back in the queue.",
+                    ],
+                )
+                if moved:
+                    transaction.on_commit(lambda job=job: enqueue_job(job))
+                    result["requeued"] += 1
+        else:
+            message = f"worker stopped unexpectedly, {job.attempts} of {job.max_attempts} attempts"
+            if fail_job(job, "worker_lost", message.capitalize() + "."):
+                result["failed"] += 1
+    if result["requeued"] or result["failed"]:
+        logger.warning("reaper: %s", result)
+    return result

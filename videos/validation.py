@@ -1,0 +1,93 @@
+"""Input checks shared by the API, the studio, the admin and batch commands."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+RESOLUTION_RE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
+METADATA_MAX_BYTES = 4096
+METADATA_MAX_DEPTH = 4
+ALLOWED_CONTROL_CHARS = {"\n", "\r", "\t"}
+
+
+def reject_control_characters(value: str) -> str:
+    for char in value:
+        if char not in ALLOWED_CONTROL_CHARS and unicodedata.category(char) in {"Cc", "Cs"}:
+            raise ValidationError(f"Control character U+{ord(char):04X} is not allowed.")
+    return value
+
+
+def parse_resolution(value: str) -> tuple[int, int]:
+    match = RESOLUTION_RE.match(value or "")
+    if not match:
+        raise ValidationError('Use "WIDTHxHEIGHT", for example "720x480".')
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_size(width: int, height: int, profile) -> None:
+    problems = []
+    for name, side in (("width", width), ("height", height)):
+        if side % profile.size_multiple:
+            problems.append(f"{name} {side} is not a multiple of {profile.size_multiple}")
+        if not profile.min_side <= side <= profile.max_side:
+            problems.append(f"{name} {side} is outside {profile.min_side}..{profile.max_side}")
+    if not problems and width * height > profile.max_pixels:
+        problems.append(f"{width}x{height} has more than {profile.max_pixels} pixels")
+    if problems:
+        raise ValidationError("; ".join(problems) + f" (model {profile.name}).")
+
+
+def _depth(value, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level + 1])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level + 1])
+    return level
+
+
+def check_metadata(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError("metadata must be a JSON object.")
+    if len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+        raise ValidationError(f"metadata is larger than {METADATA_MAX_BYTES} bytes.")
+    if _depth(value) > METADATA_MAX_DEPTH:
+        raise ValidationError(f"metadata is nested deeper than {METADATA_MAX_DEPTH} levels.")
+    return value
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
+
+
+def check_callback_url(url: str) -> str:
+    """http(s) only; no private, loopback or link-local targets unless the operator allows them
+    (COGVIDEO_ALLOW_PRIVATE_CALLBACKS), so callbacks cannot be aimed at internal services."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValidationError("callback_url must be an http or https URL with a host.")
+    if parts.username or parts.password:
+        raise ValidationError("callback_url must not contain credentials.")
+    if settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS:
+        return url
+    host = parts.hostname
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError):
+        raise ValidationError(f"callback_url host {host!r} cannot be resolved.") from None
+    if not all(_is_public(address.split("%")[0]) for address in addresses):
+        raise ValidationError(
+            "callback_url points to a private, loopback or link-local address; "
+            "the operator can allow this with COGVIDEO_ALLOW_PRIVATE_CALLBACKS."
+        )
+    return url

@@ -1,0 +1,291 @@
+"""The worker side: claim a job, run the engine, store the files, record the outcome.
+
+Runs inside a django-q2 worker process. A heartbeat thread, started when django-q2 spawns
+the process, keeps this worker's row and its running job's heartbeat fresh, preloads the
+model, and runs the reaper for jobs of workers that died.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from . import services
+from .generation import engine as engine_module
+from .generation.encoding import EncodingError, sha256_of, write_mp4, write_poster
+from .generation.engine import (
+    GenerationCanceled,
+    GenerationOutOfMemory,
+    GenerationRequest,
+    ModelUnavailable,
+)
+from .models import Video, VideoJob, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes / cancel checks
+_current_job: uuid.UUID | None = None
+_heartbeat_started = False
+_model_error = ""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- Heartbeat ------------------------------------------------------------------------------
+
+
+def beat() -> None:
+    engine = engine_module.loaded_engine()
+    fields = {
+        "hostname": socket.gethostname(),
+        "pid": os.getpid(),
+        "last_seen": timezone.now(),
+        "current_job": _current_job,
+        "model": engine.model if engine else engine_module.model_setting(),
+        "model_loaded": engine is not None,
+        "model_error": "" if engine else _model_error,
+        "device": engine.device if engine else "",
+        "memory_mode": engine.memory_mode if engine else "",
+        "model_loads": engine_module.load_count,
+        "jobs_done": engine_module.generation_count,
+    }
+    WorkerHeartbeat.objects.update_or_create(name=worker_name(), defaults=fields)
+    if _current_job is not None:
+        VideoJob.objects.filter(pk=_current_job, worker=worker_name()).update(heartbeat_at=timezone.now())
+
+
+def dead_local_workers() -> list[str]:
+    """Workers recorded on this host whose process no longer exists: their jobs can be
+    requeued at once instead of waiting for the heartbeat to go stale."""
+    host = socket.gethostname()
+    dead = []
+    for name, pid in WorkerHeartbeat.objects.filter(hostname=host).values_list("name", "pid"):
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append(name)
+        except PermissionError:
+            pass
+    return dead
+
+
+def _heartbeat_loop() -> None:
+    interval = settings.COGVIDEO_HEARTBEAT_SECONDS
+    last_reap = 0.0
+    while True:
+        try:
+            close_old_connections()
+            beat()
+            if time.monotonic() - last_reap > max(interval, settings.COGVIDEO_STALE_AFTER_SECONDS / 2):
+                services.requeue_stale_jobs()
+                last_reap = time.monotonic()
+        except Exception:  # noqa: BLE001 - the heartbeat must outlive a database hiccup
+            logger.exception("heartbeat failed")
+        finally:
+            connection.close()
+        time.sleep(interval)
+
+
+def _preload() -> None:
+    global _model_error
+    try:
+        engine_module.get_engine()
+        beat()
+    except ModelUnavailable as exc:
+        _model_error = str(exc)
+        logger.error("%s", exc)
+        beat()
+    except Exception:  # noqa: BLE001
+        logger.exception("model preload failed")
+    finally:
+        connection.close()
+
+
+def on_worker_spawn(**_kwargs) -> None:
+    """django-q2's post_spawn signal, in the freshly forked worker process."""
+    global _heartbeat_started
+    if _heartbeat_started:
+        return
+    _heartbeat_started = True
+    try:
+        beat()
+        dead = dead_local_workers()
+        services.requeue_stale_jobs(dead_workers=dead)
+        WorkerHeartbeat.objects.filter(name__in=dead).delete()
+    except Exception:  # noqa: BLE001
+        logger.exception("worker start-up bookkeeping failed")
+    finally:
+        connection.close()
+    threading.Thread(target=_heartbeat_loop, name="cogvideo-heartbeat", daemon=True).start()
+    if settings.COGVIDEO_PRELOAD_MODEL:
+        threading.Thread(target=_preload, name="cogvideo-preload", daemon=True).start()
+
+
+# --- Running a job ---------------------------------------------------------------------------
+
+
+def run_next_job(hint_job_id: str | None = None) -> str | None:
+    global _current_job
+    job = services.claim_next_job(worker_name())
+    if job is None:
+        return None
+    _current_job = job.pk
+    try:
+        execute_job(job)
+    finally:
+        _current_job = None
+        WorkerHeartbeat.objects.filter(name=worker_name()).update(current_job=None)
+    return str(job.pk)
+
+
+class _ProgressReporter:
+    """Throttled progress writes and cancel checks from the denoising loop."""
+
+    def __init__(self, job: VideoJob):
+        self.job = job
+        self.last_write = 0.0
+        self.canceled = False
+        self.denoise_started = time.monotonic()
+
+    def on_step(self, step: int, total: int) -> None:
+        now = time.monotonic()
+        if step < total and now - self.last_write < PROGRESS_WRITE_INTERVAL:
+            return
+        self.last_write = now
+        elapsed = now - self.denoise_started
+        eta = elapsed / step * (total - step) if step else None
+        if not services.report_progress(
+            self.job, progress=5 + int(85 * step / total), stage="denoising", step=step, eta=eta
+        ):
+            self.canceled = True  # the row left `processing`: canceled or reaped
+
+    def should_cancel(self) -> bool:
+        return self.canceled
+
+    def on_stage(self, stage: str) -> None:
+        progress = {"denoising": 5, "decoding": 91}.get(stage, 0)
+        if stage == "denoising":
+            self.denoise_started = time.monotonic()
+        if not services.report_progress(self.job, progress=progress, stage=stage):
+            self.canceled = True
+
+
+def execute_job(job: VideoJob) -> None:
+    global _model_error
+    services.report_progress(job, progress=1, stage="loading_model")
+    try:
+        engine = engine_module.get_engine()
+    except ModelUnavailable as exc:
+        _model_error = str(exc)
+        services.fail_job(job, exc.code, str(exc))
+        return
+    services.record_params(job, device=engine.device, memory_mode=engine.memory_mode)
+    params = job.params
+    request = GenerationRequest(
+        prompt=job.prompt,
+        negative_prompt=job.negative_prompt,
+        width=params["width"],
+        height=params["height"],
+        num_frames=params["num_frames"],
+        num_inference_steps=params["num_inference_steps"],
+        guidance_scale=params["guidance_scale"],
+        seed=params["seed"],
+        use_dynamic_cfg=params.get("use_dynamic_cfg", False),
+    )
+    reporter = _ProgressReporter(job)
+    started = time.perf_counter()
+    output = None
+    for attempt in (1, 2):
+        try:
+            output = engine.generate(request, reporter.on_step, reporter.should_cancel, reporter.on_stage)
+            break
+        except GenerationCanceled:
+            logger.info("job %s canceled while running", job.pk)
+            return
+        except GenerationOutOfMemory as exc:
+            leaner = engine_module.use_leaner_memory_mode(engine) if attempt == 1 else None
+            if leaner is None:
+                services.fail_job(
+                    job,
+                    exc.code,
+                    "The GPU ran out of memory even in the leaner memory mode. Try a smaller "
+                    "resolution or a shorter duration, set COGVIDEO_MEMORY_MODE=sequential_offload, "
+                    "or free GPU memory used by other processes.",
+                )
+                return
+            services.add_warning(job, f"GPU out of memory; retried once in memory mode {leaner}.")
+            services.record_params(job, memory_mode=leaner)
+        except Exception as exc:  # noqa: BLE001 - any engine failure ends the job clearly
+            logger.exception("job %s: generation failed", job.pk)
+            services.fail_job(job, "generation_failed", f"Generation failed: {type(exc).__name__}: {exc}"[:2000])
+            return
+    for warning in output.warnings:
+        services.add_warning(job, warning)
+    if not services.report_progress(job, progress=96, stage="encoding"):
+        return
+    _store_result(job, output, params, timings={**output.timings, "total_seconds": time.perf_counter() - started})
+
+
+def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
+    video_id = uuid.uuid4()
+    folder = f"videos/{timezone.now():%Y/%m}"
+    saved: list[str] = []
+    scratch = Path(tempfile.mkdtemp(prefix="cogvideo-"))
+    try:
+        mp4_path, poster_path = scratch / f"{video_id}.mp4", scratch / f"{video_id}.jpg"
+        encode_started = time.perf_counter()
+        write_mp4(output.frames, params["fps"], mp4_path)
+        write_poster(output.frames, poster_path)
+        timings["encode_seconds"] = time.perf_counter() - encode_started
+        with open(mp4_path, "rb") as handle:
+            saved.append(default_storage.save(f"{folder}/{video_id}.mp4", File(handle)))
+        with open(poster_path, "rb") as handle:
+            saved.append(default_storage.save(f"{folder}/{video_id}.jpg", File(handle)))
+        count, height, width, _ = output.frames.shape
+        video = Video(
+            id=video_id,
+            job=job,
+            owner_id=job.owner_id,
+            file=saved[0],
+            poster=saved[1],
+            width=width,
+            height=height,
+            frames=count,
+            fps=params["fps"],
+            size_bytes=mp4_path.stat().st_size,
+            sha256=sha256_of(mp4_path),
+        )
+        services.record_params(job, timings={k: round(v, 4) for k, v in timings.items()})
+        if services.complete_job(job, video):
+            return
+    except EncodingError as exc:
+        services.fail_job(job, exc.code, str(exc))
+    except OSError as exc:
+        services.fail_job(
+            job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    # Not completed (failed to store, or canceled meanwhile): leave no partial files behind.
+    for name in saved:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name)
