@@ -112,14 +112,38 @@ class AsyncCogVideoClient:
         self,
         prompt: str | None = None,
         *,
+        duration: int | None = None,
+        resolution: str | None = None,
+        negative_prompt: str | None = None,
+        enhance_quality: bool | None = None,
+        seed: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        template: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        callback_url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
-        **fields: Any,
+        **extra: Any,
     ) -> Task:
-        """Queue a job; the same keyword arguments as ``CogVideoClient.generate``."""
-        for key in ("variables", "metadata"):
-            if fields.get(key) is not None:
-                fields[key] = dict(fields[key])
-        body = _core.generate_body(prompt, fields)
+        """Queue a job; see ``CogVideoClient.generate``."""
+        body = _core.generate_body(
+            prompt,
+            {
+                "duration": duration,
+                "resolution": resolution,
+                "negative_prompt": negative_prompt,
+                "enhance_quality": enhance_quality,
+                "seed": seed,
+                "num_inference_steps": num_inference_steps,
+                "guidance_scale": guidance_scale,
+                "template": template,
+                "variables": dict(variables) if variables is not None else None,
+                "callback_url": callback_url,
+                "metadata": dict(metadata) if metadata is not None else None,
+                **extra,
+            },
+        )
         key = idempotency_key or new_idempotency_key()
         data = await self._json("POST", "/api/generate", json=body, idempotency_key=key)
         return Task.from_json(data)

@@ -297,7 +297,8 @@ export class VideoGenerator extends EventTarget {
    */
   async generateVideo(contentData, options = {}) {
     const task = await this.submit(contentData, options);
-    return this.monitorGeneration(task.task_id, options);
+    // The queued answer was already reported: only report what changes after it.
+    return this.monitorGeneration(task.task_id, { ...options, lastReported: task });
   }
 
   /**
@@ -311,11 +312,12 @@ export class VideoGenerator extends EventTarget {
     const timeout = options.timeout ?? this.options.timeout;
     const deadline = timeout > 0 ? Date.now() + timeout : null;
     const cancelOnAbort = options.cancelOnAbort ?? this.options.cancelOnAbort;
-    let seen = null;
+    const signatureOf = (s) => [s.status, s.progress, s.step, s.stage, s.queue_position].join('|');
+    let seen = options.lastReported ? signatureOf(options.lastReported) : null;
     try {
       for (;;) {
         const status = await this.getStatus(taskId, { signal });
-        const signature = [status.status, status.progress, status.step, status.stage, status.queue_position].join('|');
+        const signature = signatureOf(status);
         if (signature !== seen) {
           seen = signature;
           this._progress(status, options);
