@@ -70,7 +70,9 @@ class LiveService:
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
-        return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start(self) -> LiveService:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +148,4 @@ class LiveService:
             if until(body) if until else body.get("status") in {"completed", "failed", "canceled"}:
                 return body
             time.sleep(0.1)
-        raise AssertionError(
-            f"job {task_id} still {body.get('status')} after {timeout}s\n" + self.read_log("cluster")
-        )
+        raise AssertionError(f"job {task_id} still {body.get('status')} after {timeout}s\n" + self.read_log("cluster"))
