@@ -83,6 +83,13 @@ class VideoJob(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     callback_url = models.URLField(max_length=2000, blank=True, default="")
     source = models.CharField(max_length=16, default="api", help_text="api, studio, admin or batch")
+    # Same-request reuse (videos/reuse.py): a digest of everything that determines the pixels,
+    # set only for explicit-seed requests, and the earlier video a job was answered with
+    # instead of generating. Video stays one-to-one with the job that produced it; a reusing
+    # job points at that video, so the answer carries the existing video_id and no file is
+    # copied. Read a job's result through `result_video`.
+    reuse_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    reused_from = models.ForeignKey("Video", null=True, blank=True, on_delete=models.SET_NULL, related_name="reused_by")
 
     class Meta:
         ordering = ["-created_at"]
@@ -104,6 +111,14 @@ class VideoJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def result_video(self) -> Video | None:
+        """The video this job produced, or the earlier one it reused (None if neither)."""
+        try:
+            return self.video
+        except Video.DoesNotExist:
+            return self.reused_from
 
 
 class Video(models.Model):
