@@ -181,6 +181,12 @@ COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
+# Speed levers (videos/generation/acceleration.py): a diffusers cache method (off, pab,
+# fastercache, firstblock), torch.compile of the transformer (warmed up on worker start), and
+# torchao int8 weight-only quantization (none, int8wo) for small GPUs.
+COGVIDEO_CACHE_METHOD = os.environ.get("COGVIDEO_CACHE_METHOD", "off").strip().lower()
+COGVIDEO_COMPILE = env_bool("COGVIDEO_COMPILE", False)
+COGVIDEO_QUANTIZE = os.environ.get("COGVIDEO_QUANTIZE", "none").strip().lower()
 
 # --- Queue (django-q2) ---------------------------------------------------------------------
 # One worker per GPU. A job can run for many minutes: the timeout covers the longest job,
