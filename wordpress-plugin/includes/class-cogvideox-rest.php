@@ -257,6 +257,9 @@ class CogVideoX_REST {
 			return new WP_Error( 'cogvideox_no_poster', __( 'This post has no imported poster image yet.', 'cogvideox' ), array( 'status' => 409 ) );
 		}
 		set_post_thumbnail( $post_id, $poster_id );
+		// _wp_post_thumbnail_html() lives in the admin includes, which REST requests do not load.
+		require_once ABSPATH . 'wp-admin/includes/post.php';
+		require_once ABSPATH . 'wp-admin/includes/media.php';
 		$state                   = CogVideoX_Jobs::state( $post_id );
 		$state['thumbnail_html'] = _wp_post_thumbnail_html( $poster_id, $post_id );
 		return new WP_REST_Response( $state, 200 );

@@ -46,7 +46,10 @@ class CogVideoX_Settings {
 	 * Hook into WordPress.
 	 */
 	public function register_hooks() {
-		add_action( 'admin_init', array( $this, 'register_settings' ) );
+		// Options are registered on init so their sanitizers run for every update_option()
+		// (REST, WP-CLI, code), not only on the settings screen.
+		add_action( 'init', array( $this, 'register_settings' ) );
+		add_action( 'admin_init', array( $this, 'register_fields' ) );
 		add_action( 'admin_enqueue_scripts', array( $this, 'enqueue_assets' ) );
 		add_filter( 'plugin_action_links_' . plugin_basename( COGVIDEOX_PLUGIN_FILE ), array( $this, 'action_links' ) );
 	}
@@ -241,14 +244,16 @@ class CogVideoX_Settings {
 	}
 
 	/**
-	 * Whole seconds between 1 and MAX_DURATION.
+	 * Whole seconds between 1 and MAX_DURATION (4 when the input is not a number).
 	 *
 	 * @param mixed $value Raw input.
 	 * @return int
 	 */
 	public static function sanitize_duration( $value ) {
-		$value = absint( $value );
-		return max( 1, min( self::MAX_DURATION, $value ? $value : 4 ) );
+		if ( ! is_numeric( $value ) ) {
+			return 4;
+		}
+		return max( 1, min( self::MAX_DURATION, (int) $value ) );
 	}
 
 	/**
@@ -287,7 +292,7 @@ class CogVideoX_Settings {
 	 * ------------------------------------------------------------------ */
 
 	/**
-	 * Register options, sections and fields.
+	 * Register the options with their sanitizers.
 	 */
 	public function register_settings() {
 		register_setting(
@@ -330,6 +335,12 @@ class CogVideoX_Settings {
 			)
 		);
 
+	}
+
+	/**
+	 * Sections and fields of the settings page.
+	 */
+	public function register_fields() {
 		add_settings_section( 'cogvideox_service', __( 'Service', 'cogvideox' ), array( $this, 'render_service_intro' ), self::PAGE );
 		add_settings_field( 'cogvideox_api_url', __( 'API URL', 'cogvideox' ), array( $this, 'render_api_url' ), self::PAGE, 'cogvideox_service', array( 'label_for' => 'cogvideox_api_url' ) );
 		add_settings_field( 'cogvideox_api_token', __( 'API token', 'cogvideox' ), array( $this, 'render_api_token' ), self::PAGE, 'cogvideox_service', array( 'label_for' => 'cogvideox_api_token' ) );

@@ -1,0 +1,298 @@
+"""The WordPress plugin against a real WordPress (Debian's package on MariaDB, served by
+php -S) and the live Django service running the tiny model.
+
+- php -l on every plugin file;
+- the plugin zip has what WordPress needs to install it;
+- the PHPUnit suite in tests/wordpress/phpunit (settings, meta box save path, REST
+  permissions, webhooks, generate -> webhook -> Media Library, cron polling, uninstall);
+- a headless Chromium run of the whole admin story: upload the zip, paste URL and token,
+  generate a video from the block editor, publish, see it on the post.
+
+System requirements (Debian): wordpress php-cli php-mysql phpunit chromium, and a MariaDB
+server (COGVIDEOX_WP_DB_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+
+import pytest
+
+from tests.support.live import ARTIFACTS
+from tests.wordpress.wp_site import (
+    HERE,
+    PLUGIN_SRC,
+    WordPressSite,
+    build_plugin_zip,
+    missing_requirements,
+    plugin_php_files,
+)
+
+WP_ARTIFACTS = ARTIFACTS / "wordpress"
+
+
+@pytest.fixture(scope="module")
+def requirements_present():
+    missing = missing_requirements()
+    # Not a skip: a machine without them cannot vouch for the plugin.
+    assert not missing, "WordPress tests need: " + ", ".join(missing) + " (see the module docstring)"
+
+
+def test_every_plugin_php_file_passes_php_lint(requirements_present):
+    files = plugin_php_files()
+    assert len(files) >= 10, files
+    for path in files:
+        proc = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{path}:\n{proc.stdout}{proc.stderr}"
+
+
+def test_test_harness_php_files_pass_php_lint(requirements_present):
+    for path in sorted(HERE.rglob("*.php")):
+        proc = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{path}:\n{proc.stdout}{proc.stderr}"
+
+
+def test_plugin_zip_installs_as_one_folder_with_header_readme_and_uninstall(tmp_path):
+    archive = build_plugin_zip(tmp_path)
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        main = zf.read("cogvideox/cogvideox.php").decode()
+        readme = zf.read("cogvideox/readme.txt").decode()
+    assert all(name.startswith("cogvideox/") for name in names)
+    for required in (
+        "cogvideox/uninstall.php",
+        "cogvideox/languages/cogvideox.pot",
+        "cogvideox/assets/js/cogvideox-editor.js",
+        "cogvideox/assets/css/cogvideox-admin.css",
+    ):
+        assert required in names
+    assert re.search(r"^\s*\*\s*Plugin Name:\s*CogVideoX Studio", main, re.M)
+    assert re.search(r"^\s*\*\s*Text Domain:\s*cogvideox$", main, re.M)
+    assert re.search(r"^\s*\*\s*Requires at least:\s*6\.1", main, re.M)
+    assert "=== CogVideoX Studio ===" in readme and "Stable tag: 1.0.0" in readme
+
+
+def test_plugin_code_has_no_debug_leftovers_or_unescaped_superglobals():
+    for path in plugin_php_files():
+        text = path.read_text()
+        assert not re.search(r"\b(var_dump|print_r|error_log)\s*\(", text), path
+        # Superglobals are only read through sanitizers.
+        for match in re.finditer(r"\$_(POST|GET|REQUEST)\[[^\]]+\](?!\s*\))", text):
+            line = text[: match.start()].count("\n") + 1
+            context = text.splitlines()[line - 1]
+            assert re.search(r"isset|empty|sanitize|wp_verify_nonce|unset|absint", context), f"{path}:{line}: {context}"
+
+
+# --- against the live service ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wp_service(live, requirements_present):
+    """Two service accounts: one registered as a CMS site (webhooks), one plain (browser test)."""
+    return {
+        "url": live.url,
+        "site_token": live.create_token("wp-site-owner"),
+        "browser_token": live.create_token("wp-browser-admin"),
+    }
+
+
+@pytest.fixture(scope="module")
+def phpunit_site(live, wp_service):
+    site = WordPressSite(install_plugin=True, cron=False, label="unit")
+    secret = register_cms_site(live, "wp-site-owner", f"{site.url}/wp-json/cogvideox/v1/webhook")
+    site.start()
+    yield site, secret
+    site.stop()
+
+
+def register_cms_site(live, username: str, webhook_url: str) -> str:
+    out = live.manage(
+        "register_cms_site", username, "--name", "WordPress test site", "--webhook-url", webhook_url
+    ).stdout
+    secret = out.strip().splitlines()[-1]
+    assert secret.startswith("whsec_"), out
+    return secret
+
+
+def test_phpunit_suite_against_real_wordpress_and_live_service(live, wp_service, phpunit_site):
+    site, secret = phpunit_site
+    phpunit = shutil.which("phpunit")
+    assert phpunit, "phpunit is not installed"
+    env = site.env | {
+        "COGVIDEOX_TEST_API_URL": wp_service["url"],
+        "COGVIDEOX_TEST_API_TOKEN": wp_service["site_token"],
+        "COGVIDEOX_TEST_WEBHOOK_SECRET": secret,
+    }
+    WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [phpunit, "-c", str(HERE / "phpunit.xml.dist"), "--testdox", "--log-junit", str(WP_ARTIFACTS / "phpunit.xml")],
+        cwd=HERE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = proc.stdout + proc.stderr
+    print(output)
+    print(f"phpunit took {time.monotonic() - started:.1f}s")
+    if proc.returncode != 0:
+        print("---- php -S log ----\n" + site.server_log()[-6000:])
+        print("---- service worker log ----\n" + live.read_log("cluster"))
+    assert proc.returncode == 0, "PHPUnit failed (output above)"
+    assert re.search(r"OK \(\d+ tests?, \d+ assertions?\)", output), output[-2000:]
+
+    # The plugin itself logged no PHP notices, warnings or errors while all that ran.
+    plugin_lines = [line for line in site.read_debug_log().splitlines() if "plugins/cogvideox" in line]
+    assert not plugin_lines, "\n".join(plugin_lines)
+    # And the token never reached a log.
+    for text in (site.read_debug_log(), site.server_log()):
+        assert wp_service["site_token"] not in text
+
+
+# --- the admin story in a real browser -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh_site(requirements_present):
+    """A brand-new site without the plugin: the admin installs it from the zip."""
+    site = WordPressSite(install_plugin=False, cron=True, label="browser").start()
+    yield site
+    site.stop()
+
+
+def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_service, fresh_site, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    site = fresh_site
+    token = wp_service["browser_token"]
+    archive = build_plugin_zip(tmp_path)
+    WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = lambda page, name: page.screenshot(path=str(WP_ARTIFACTS / f"{name}.png"), full_page=True)  # noqa: E731
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        console_errors: list[str] = []
+        page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+        try:
+            # Log in.
+            page.goto(f"{site.url}/wp-login.php")
+            page.fill("#user_login", "admin")
+            page.fill("#user_pass", site.password)
+            page.click("#wp-submit")
+            page.wait_for_url(re.compile(r"/wp-admin/"))
+
+            # Plugins -> Add New -> Upload Plugin -> Install Now -> Activate.
+            page.goto(f"{site.url}/wp-admin/plugin-install.php?tab=upload")
+            page.set_input_files("#pluginzip", str(archive))
+            page.click("#install-plugin-submit")
+            expect(page.locator("body")).to_contain_text("Plugin installed successfully", timeout=60_000)
+            page.locator("a.button-primary", has_text="Activate Plugin").click()
+            expect(page.locator("#message, .notice-success").first).to_contain_text("activated")
+
+            # Settings -> CogVideoX: paste URL and token, small defaults, save, test the connection.
+            page.goto(f"{site.url}/wp-admin/options-general.php?page=cogvideox")
+            page.fill("#cogvideox_api_url", wp_service["url"])
+            page.fill("#cogvideox_api_token", token)
+            page.fill("#cogvideox_duration", "1")
+            page.fill("#cogvideox_resolution", "64x64")
+            page.uncheck("#cogvideox_enhance_quality")
+            page.click("#submit")
+            expect(page.locator("#setting-error-settings_updated")).to_be_visible()
+            assert token not in page.content(), "the token is printed back on the settings page"
+            page.click("#cogvideox-test-connection")
+            expect(page.locator("#cogvideox-test-result")).to_contain_text("Model", timeout=30_000)
+            expect(page.locator("#cogvideox-test-result")).to_contain_text("Queue depth")
+            shot(page, "01-settings-test-connection")
+
+            # New post in the block editor.
+            page.goto(f"{site.url}/wp-admin/post-new.php")
+            page.wait_for_function(
+                "() => window.wp && wp.data && wp.data.select('core/editor') && wp.data.select('core/editor').getCurrentPostId()"
+            )
+            close_guide = page.locator(
+                ".edit-post-welcome-guide .components-modal__header button, .components-guide button[aria-label='Close']"
+            )
+            if close_guide.count():
+                close_guide.first.click()
+            title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
+            title.click()
+            title.type("Fox in the snow")
+
+            box = page.locator("#cogvideox-box")
+            box.scroll_into_view_if_needed()
+            page.fill("#cogvideox-prompt", "A red fox running through fresh snow, cinematic")
+            expect(page.locator("#cogvideox-duration")).to_have_value("1")
+            expect(page.locator("#cogvideox-resolution")).to_have_value("64x64")
+            page.click("#cogvideox-generate")
+            expect(page.locator("#cogvideox-progress-wrap")).to_be_visible()
+            expect(box).to_have_attribute("data-status", "completed", timeout=180_000)
+            expect(page.locator("#cogvideox-result")).to_be_visible()
+            expect(page.locator("#cogvideox-preview")).to_have_attribute(
+                "src", re.compile(r"/wp-content/uploads/.+\.mp4$")
+            )
+            assert token not in page.content(), "the token reached the editor page"
+            shot(page, "02-meta-box-done")
+
+            # Insert into post (core/video block with the poster), poster as featured image.
+            page.click("#cogvideox-insert")
+            video_block = page.locator(".wp-block-video video")
+            expect(video_block).to_have_count(1)
+            expect(video_block).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
+            expect(video_block).to_have_attribute("poster", re.compile(r"/wp-content/uploads/.+\.jpg$"))
+            page.click("#cogvideox-featured")
+            expect(page.locator("#cogvideox-status-text")).to_contain_text("featured image")
+            post_id = page.evaluate("() => wp.data.select('core/editor').getCurrentPostId()")
+            page.evaluate("() => document.querySelector('.wp-block-video').scrollIntoView()")
+            shot(page, "03-editor-with-video-block")
+
+            # Publish and look at the post as a visitor would.
+            page.click(".editor-post-publish-panel__toggle")
+            page.click(".editor-post-publish-panel .editor-post-publish-button")
+            expect(page.locator(".post-publish-panel__postpublish-header")).to_contain_text(
+                "is now live", timeout=60_000
+            )
+            permalink = page.evaluate("() => wp.data.select('core/editor').getPermalink()")
+            page.goto(permalink)
+            front_video = page.locator("video").first
+            expect(front_video).to_be_visible()
+            src = front_video.get_attribute("src")
+            assert src and re.search(r"/wp-content/uploads/.+\.mp4$", src), src
+            assert re.search(r"\.jpg$", front_video.get_attribute("poster") or ""), "the poster is used"
+            media = page.request.get(src)
+            assert media.status == 200 and media.headers["content-type"] == "video/mp4"
+            assert media.body()[4:8] == b"ftyp"
+            page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=30_000)
+            shot(page, "04-published-post")
+
+            # It is in the Media Library, attached to the post.
+            page.goto(f"{site.url}/wp-admin/upload.php?mode=list&post_mime_type=video")
+            row = page.locator("#the-list tr", has_text="Fox in the snow")
+            expect(row.first).to_be_visible()
+            expect(row.first).to_contain_text("Fox in the snow")
+            shot(page, "05-media-library")
+        except Exception:
+            shot(page, "failure")
+            print("---- php -S log ----\n" + site.server_log()[-4000:])
+            print("---- WordPress debug.log ----\n" + site.read_debug_log()[-4000:])
+            print("---- browser console errors ----\n" + "\n".join(console_errors[-20:]))
+            raise
+        finally:
+            context.close()
+            browser.close()
+
+    assert post_id
+    plugin_lines = [line for line in site.read_debug_log().splitlines() if "plugins/cogvideox" in line]
+    assert not plugin_lines, "\n".join(plugin_lines)
+    assert token not in site.read_debug_log() + site.server_log()

@@ -1,0 +1,293 @@
+"""Throwaway WordPress sites for the plugin tests.
+
+A site is Debian's WordPress package (/usr/share/wordpress) with its own:
+  - MariaDB database (fresh each run, dropped afterwards),
+  - /etc/wordpress/config-<name>.php (Debian's wp-config.php picks it by WORDPRESS_CONFIG),
+  - wp-content folder in a temporary directory (plugins, uploads; themes linked from the package),
+served by ``php -S`` through ``router.php``.
+
+Usable from pytest (see test_wordpress_plugin.py) or by hand:
+    python tests/wordpress/wp_site.py --port 8899      # serves until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PLUGIN_SRC = REPO / "wordpress-plugin"
+WP_ROOT = Path("/usr/share/wordpress")
+WP_CONFIG_DIR = Path("/etc/wordpress")
+
+DB_HOST = os.environ.get("COGVIDEOX_WP_DB_HOST", "127.0.0.1")
+DB_PORT = int(os.environ.get("COGVIDEOX_WP_DB_PORT", "3306"))
+DB_USER = os.environ.get("COGVIDEOX_WP_DB_USER", "root")
+DB_PASSWORD = os.environ.get("COGVIDEOX_WP_DB_PASSWORD", "")
+
+REQUIRED_COMMANDS = ("php", "mysql")
+
+
+def missing_requirements() -> list[str]:
+    """What this machine lacks to run a site (empty list: all there)."""
+    missing = [cmd for cmd in REQUIRED_COMMANDS if shutil.which(cmd) is None]
+    if not (WP_ROOT / "wp-settings.php").exists():
+        missing.append("Debian package 'wordpress' (/usr/share/wordpress)")
+    if shutil.which("php"):
+        modules = subprocess.run(["php", "-m"], capture_output=True, text=True).stdout.lower()
+        if "mysqli" not in modules:
+            missing.append("php-mysql")
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def plugin_php_files() -> list[Path]:
+    return sorted(PLUGIN_SRC.rglob("*.php"))
+
+
+def build_plugin_zip(dest_dir: Path) -> Path:
+    """Zip wordpress-plugin/ the way an admin uploads it: one top folder, cogvideox/."""
+    staging = Path(tempfile.mkdtemp(prefix="cogvideox-zip-"))
+    try:
+        shutil.copytree(PLUGIN_SRC, staging / "cogvideox")
+        archive = shutil.make_archive(str(dest_dir / "cogvideox"), "zip", root_dir=staging, base_dir="cogvideox")
+        return Path(archive)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class WordPressSite:
+    """One throwaway site. Use as a context manager or call start()/stop()."""
+
+    def __init__(
+        self,
+        *,
+        install_plugin: bool = True,
+        port: int | None = None,
+        cron: bool = False,
+        workers: int = 4,
+        label: str = "site",
+    ):
+        self.install_plugin = install_plugin
+        self.port = port or free_port()
+        self.cron = cron
+        self.workers = workers
+        suffix = secrets.token_hex(4)
+        self.config_name = f"cogvideox-test-{label}-{suffix}"
+        self.db_name = f"cogvideox_wp_{label}_{suffix}".replace("-", "_")
+        self.password = "pw-" + secrets.token_urlsafe(12)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"cogvideox-wp-{label}-"))
+        self.content_dir = self.tmp / "wp-content"
+        self.log_path = self.tmp / "php-server.log"
+        self.debug_log = self.tmp / "debug.log"
+        self.config_path = WP_CONFIG_DIR / f"config-{self.config_name}.php"
+        self._server: subprocess.Popen | None = None
+        self._server_log = None
+
+    # -- environment shared with PHP processes ------------------------------------------
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            COGVIDEOX_WP_CONFIG=self.config_name,
+            COGVIDEOX_WP_CONTENT_DIR=str(self.content_dir),
+            COGVIDEOX_WP_URL=self.url,
+            COGVIDEOX_WP_PASSWORD=self.password,
+            COGVIDEOX_WP_DEBUG_LOG=str(self.debug_log),
+        )
+        return env
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> "WordPressSite":
+        try:
+            self._create_database()
+            self._write_config()
+            self._make_content_dir()
+            self.php("install")
+            if self.install_plugin:
+                self.php("activate")
+            self._start_server()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            try:
+                os.killpg(self._server.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._server.pid, signal.SIGKILL)
+                self._server.wait()
+            self._server = None
+        if self._server_log is not None:
+            self._server_log.close()
+            self._server_log = None
+        self.config_path.unlink(missing_ok=True)
+        self._mysql(f"DROP DATABASE IF EXISTS `{self.db_name}`", check=False)
+        if os.environ.get("COGVIDEOX_WP_KEEP_TMP") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> "WordPressSite":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- helpers -------------------------------------------------------------------------
+    def php(self, *args: str, timeout: int = 60) -> str:
+        """Run wp-setup.php with this site's environment."""
+        proc = subprocess.run(
+            ["php", str(HERE / "wp-setup.php"), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"wp-setup.php {args[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def set_option(self, name: str, value: str) -> None:
+        self.php("set-option", name, value)
+
+    def server_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def read_debug_log(self) -> str:
+        return self.debug_log.read_text(errors="replace") if self.debug_log.exists() else ""
+
+    def _mysql(self, sql: str, check: bool = True) -> None:
+        cmd = ["mysql", "-h", DB_HOST, "-P", str(DB_PORT), "-u", DB_USER]
+        if DB_PASSWORD:
+            cmd.append(f"-p{DB_PASSWORD}")
+        subprocess.run(cmd + ["-e", sql], check=check, capture_output=True, timeout=30)
+
+    def _create_database(self) -> None:
+        self._mysql(f"DROP DATABASE IF EXISTS `{self.db_name}`")
+        self._mysql(f"CREATE DATABASE `{self.db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+    def _write_config(self) -> None:
+        salts = "\n".join(
+            f"define('{key}', '{secrets.token_hex(32)}');"
+            for key in (
+                "AUTH_KEY",
+                "SECURE_AUTH_KEY",
+                "LOGGED_IN_KEY",
+                "NONCE_KEY",
+                "AUTH_SALT",
+                "SECURE_AUTH_SALT",
+                "LOGGED_IN_SALT",
+                "NONCE_SALT",
+            )
+        )
+        config = f"""<?php
+// Throwaway CogVideoX plugin test site; written by tests/wordpress/wp_site.py and removed after the run.
+define('DB_NAME', '{self.db_name}');
+define('DB_USER', '{DB_USER}');
+define('DB_PASSWORD', '{DB_PASSWORD}');
+define('DB_HOST', '{DB_HOST}:{DB_PORT}');
+define('DB_CHARSET', 'utf8mb4');
+define('WP_HOME', '{self.url}');
+define('WP_SITEURL', '{self.url}');
+define('WP_CONTENT_DIR', '{self.content_dir}');
+define('WP_CONTENT_URL', '{self.url}/wp-content');
+define('FS_METHOD', 'direct');
+define('WP_DEBUG', true);
+define('WP_DEBUG_LOG', '{self.debug_log}');
+define('WP_DEBUG_DISPLAY', false);
+define('DISABLE_WP_CRON', {"false" if self.cron else "true"});
+define('AUTOMATIC_UPDATER_DISABLED', true);
+define('WP_HTTP_BLOCK_EXTERNAL', true);
+define('WP_ACCESSIBLE_HOSTS', '');
+{salts}
+$table_prefix = 'wp_';
+"""
+        WP_CONFIG_DIR.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(config)
+        self.config_path.chmod(0o640)
+
+    def _make_content_dir(self) -> None:
+        (self.content_dir / "plugins").mkdir(parents=True)
+        (self.content_dir / "uploads").mkdir()
+        (self.content_dir / "upgrade").mkdir()
+        (self.content_dir / "themes").symlink_to(WP_ROOT / "wp-content" / "themes")
+        if self.install_plugin:
+            shutil.copytree(PLUGIN_SRC, self.content_dir / "plugins" / "cogvideox")
+
+    def _start_server(self) -> None:
+        env = self.env
+        env["PHP_CLI_SERVER_WORKERS"] = str(self.workers)
+        self._server_log = open(self.log_path, "w")
+        self._server = subprocess.Popen(
+            [
+                "php",
+                "-d",
+                "upload_max_filesize=64M",
+                "-d",
+                "post_max_size=64M",
+                "-d",
+                "memory_limit=512M",
+                "-S",
+                f"127.0.0.1:{self.port}",
+                "-t",
+                str(WP_ROOT),
+                str(HERE / "router.php"),
+            ],
+            env=env,
+            stdout=self._server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._server.poll() is not None:
+                raise RuntimeError(f"php -S exited early:\n{self.server_log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/wp-login.php", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"WordPress did not answer on {self.url}:\n{self.server_log()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--no-plugin", action="store_true", help="do not pre-install the plugin")
+    parser.add_argument("--cron", action="store_true", help="leave WP-Cron on")
+    args = parser.parse_args()
+    missing = missing_requirements()
+    if missing:
+        raise SystemExit("missing: " + ", ".join(missing))
+    with WordPressSite(install_plugin=not args.no_plugin, port=args.port, cron=args.cron, label="manual") as site:
+        print(f"WordPress at {site.url}/wp-admin/  user admin, password {site.password}")
+        print(f"WORDPRESS_CONFIG={site.config_name} COGVIDEOX_WP_URL={site.url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
