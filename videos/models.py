@@ -163,6 +163,15 @@ class WorkerHeartbeat(models.Model):
     last_seen = models.DateTimeField(db_index=True)
     jobs_done = models.PositiveIntegerField(default=0)
     model_loads = models.PositiveIntegerField(default=0)
+    # Telemetry for the operators' view (monitoring/): filled by every heartbeat from the
+    # worker's own process, so the web process can report GPU use without touching CUDA.
+    device_name = models.CharField(max_length=128, blank=True, default="")
+    model_load_seconds = models.FloatField(null=True, blank=True)
+    gpu_memory_allocated_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    gpu_memory_reserved_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    gpu_memory_peak_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    gpu_memory_free_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    gpu_memory_total_bytes = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
