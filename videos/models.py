@@ -175,3 +175,19 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The first successful answer to a request sent with an Idempotency-Key, replayed to
+    retries of the same request (kept at least COGVIDEO_IDEMPOTENCY_HOURS)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=80, help_text="What the key was used for, e.g. generate or cancel:<id>")
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key", "scope"], name="idempotency_unique_key")]
