@@ -27,6 +27,7 @@ from cogvideo_client import (
 )
 from cogvideo_client.retry import NO_RETRY
 
+from .conftest import jobs_with_prompt
 from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.live
@@ -44,12 +45,6 @@ def make_client(url: str, token: str, **kwargs) -> CogVideoClient:
 def client(live, live_tokens):
     with make_client(live.url, live_tokens["owner"]) as c:
         yield c
-
-
-def jobs_with_prompt(live, prompt: str) -> int:
-    """How many jobs the database holds for a prompt (the truth, not an API answer)."""
-    code = f"from videos.models import VideoJob; print(VideoJob.objects.filter(prompt={prompt!r}).count())"
-    return int(live.manage("shell", "-c", code).stdout.split()[-1])
 
 
 def is_mp4(data: bytes) -> bool:
