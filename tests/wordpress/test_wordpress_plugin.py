@@ -26,7 +26,6 @@ import pytest
 from tests.support.live import ARTIFACTS
 from tests.wordpress.wp_site import (
     HERE,
-    PLUGIN_SRC,
     WordPressSite,
     build_plugin_zip,
     missing_requirements,

@@ -115,7 +115,7 @@ class WordPressSite:
         return env
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "WordPressSite":
+    def start(self) -> WordPressSite:
         try:
             self._create_database()
             self._write_config()
@@ -149,7 +149,7 @@ class WordPressSite:
         if os.environ.get("COGVIDEOX_WP_KEEP_TMP") != "1":
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> "WordPressSite":
+    def __enter__(self) -> WordPressSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
