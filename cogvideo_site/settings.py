@@ -59,7 +59,7 @@ ALLOWED_HOSTS = env_list("COGVIDEO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[
 CSRF_TRUSTED_ORIGINS = env_list("COGVIDEO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "videos.admin_site.StudioAdminConfig",  # django.contrib.admin with editor sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
