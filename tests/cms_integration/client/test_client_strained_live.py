@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -109,7 +108,7 @@ def test_js_client_honours_retry_after_on_429_then_succeeds_with_one_key(chromiu
                 }""",
                 [service.url, token, TINY],
             )
-        time.sleep(1.5)  # real time passes: a client ignoring Retry-After would retry now
+        page.wait_for_timeout(1500)  # real time passes (and events arrive): an impatient client retries now
         assert len([r for r in page.sent if r[0] == "POST"]) == 1
 
         frank.cancel(blocker)
