@@ -329,7 +329,15 @@ class CogVideoX_REST {
 			if ( is_numeric( $status['workers'] ) ) {
 				$workers = (int) $status['workers'];
 			} elseif ( is_array( $status['workers'] ) ) {
-				$workers = isset( $status['workers']['count'] ) && is_numeric( $status['workers']['count'] ) ? (int) $status['workers']['count'] : count( $status['workers'] );
+				foreach ( array( 'alive', 'count', 'live' ) as $key ) {
+					if ( isset( $status['workers'][ $key ] ) && is_numeric( $status['workers'][ $key ] ) ) {
+						$workers = (int) $status['workers'][ $key ];
+						break;
+					}
+				}
+				if ( null === $workers && wp_is_numeric_array( $status['workers'] ) ) {
+					$workers = count( $status['workers'] );
+				}
 			}
 		}
 		return array(

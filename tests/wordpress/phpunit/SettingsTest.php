@@ -109,6 +109,7 @@ class SettingsTest extends CogVideoXTestCase {
 		$this->assertNotSame( '', $data['model'] );
 		$this->assertNotSame( '', $data['device'] );
 		$this->assertIsInt( $data['queue_depth'] );
+		$this->assertGreaterThanOrEqual( 1, $data['workers'], 'the live service has a worker' );
 	}
 
 	public function test_test_connection_with_a_bad_token_gives_a_readable_error_without_the_token() {
