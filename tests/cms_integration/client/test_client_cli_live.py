@@ -54,6 +54,9 @@ def test_generate_then_status_and_wait(live, live_tokens, tmp_path):
     assert shown.stdout.startswith(f"{task_id}  100%  completed")
     assert f"video_id {body['video_id']}" in shown.stdout
 
+    listed = cogvideo(live, token, "tasks", "--limit", "1")
+    assert listed.returncode == 0 and listed.stdout.split()[:3] == [task_id, "completed", "100%"]
+
     fetched = cogvideo(live, token, "download", body["video_id"], "--thumbnail", "--out", str(tmp_path))
     assert fetched.returncode == 0, fetched.stderr
     assert Path(fetched.stdout.strip()).read_bytes()[:2] == b"\xff\xd8"

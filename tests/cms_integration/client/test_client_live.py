@@ -229,3 +229,35 @@ def test_system_status_and_health(client):
     assert status.model and status.queue_depth is not None
     assert status.workers_alive is not None and status.workers_alive >= 1
     assert client.health()["status"] == "ok"
+
+
+def test_own_idempotency_key_replays_the_job_and_rejects_another_body(client):
+    key = f"post-{uuid.uuid4()}-v1"  # e.g. a CMS post and revision: stable across processes
+    first = client.generate("a quiet harbour at dawn", idempotency_key=key, **TINY)
+    again = client.generate("a quiet harbour at dawn", idempotency_key=key, **TINY)
+    assert again.task_id == first.task_id
+    with pytest.raises(Conflict) as exc:
+        client.generate("a different prompt", idempotency_key=key, **TINY)
+    assert exc.value.status_code == 409 and exc.value.code == "idempotency_conflict"
+    client.cancel(first)
+
+
+def test_tasks_pages_newest_first_and_filters(live):
+    token = live.create_token(f"lister-{uuid.uuid4().hex[:8]}")  # a user with no other jobs
+    with make_client(live.url, token) as c:
+        ids = [c.generate(f"listed {i}", metadata={"post": f"p{i}"}, **TINY).task_id for i in range(3)]
+        for task_id in ids:
+            c.cancel(task_id)  # keep the shared worker free; listing does not care
+
+        page = c.tasks(limit=2)
+        assert [t.task_id for t in page] == ids[::-1][:2] and page.next_cursor
+        rest = c.tasks(limit=2, cursor=page.next_cursor)
+        assert [t.task_id for t in rest] == [ids[0]] and rest.next_cursor is None
+        assert [t.task_id for t in c.iter_tasks(limit=2)] == ids[::-1]
+
+        assert [t.task_id for t in c.tasks(metadata={"post": "p1"})] == [ids[1]]
+        assert [t.task_id for t in c.tasks(status="canceled")] == ids[::-1]
+        assert list(c.tasks(status="completed")) == []
+        with pytest.raises(ValidationError) as exc:
+            c.tasks(status="sideways")
+        assert "status" in exc.value.fields
