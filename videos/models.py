@@ -83,8 +83,8 @@ class VideoJob(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     callback_url = models.URLField(max_length=2000, blank=True, default="")
     source = models.CharField(max_length=16, default="api", help_text="api, studio, admin or batch")
-    # Same-request reuse (videos/reuse.py): a digest of everything that determines the pixels,
-    # set only for explicit-seed requests, and the earlier video a job was answered with
+    # Same-request reuse (videos/reuse.py): a digest of everything that determines the pixels
+    # (looked up only for explicit-seed requests), and the earlier video a job was answered with
     # instead of generating. Video stays one-to-one with the job that produced it; a reusing
     # job points at that video, so the answer carries the existing video_id and no file is
     # copied. Read a job's result through `result_video`.

@@ -35,7 +35,8 @@ def absolute(path: str, request=None) -> str:
 
 
 def job_status_body(job: VideoJob, request=None) -> dict:
-    video = getattr(job, "video", None) if job.status == JobStatus.COMPLETED else None
+    # result_video: the job's own video, or the earlier one a same-request reuse answered with.
+    video = job.result_video if job.status == JobStatus.COMPLETED else None
     body = {
         "task_id": str(job.id),
         "status": job.status,

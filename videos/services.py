@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import reuse
 from .job_specs import JobSpec
 from .models import JobStatus, Video, VideoJob
 from .signals import job_finished
@@ -79,6 +80,20 @@ def create_job(
         existing = VideoJob.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replay(existing, fingerprint), False
+    # Same-request reuse: an explicit-seed request identical to a video the owner already has
+    # completes at once with that video; it queues nothing, so the queue caps do not apply.
+    key = reuse.reuse_key(spec)
+    reusable = reuse.find_reusable_video(owner, spec, key)
+    if reusable is not None:
+        try:
+            job = reuse.create_reused_job(
+                owner, spec, reusable, key=key, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                source=source, priority=priority,
+            )  # fmt: skip
+        except IntegrityError:
+            existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
+            return _replay(existing, fingerprint), False
+        return job, True
     queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
     if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
         raise QueueFull("The queue is full; try again in a few minutes.", retry_after=60)
@@ -104,6 +119,7 @@ def create_job(
                 max_attempts=settings.COGVIDEO_MAX_ATTEMPTS,
                 source=source,
                 priority=priority,
+                reuse_key=key,
             )
             transaction.on_commit(lambda: enqueue_job(job))
     except IntegrityError:

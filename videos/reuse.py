@@ -1,0 +1,126 @@
+"""Same-request reuse: an explicit-seed request whose generation parameters are identical to
+a video its owner already has is answered at once with that video, with no GPU work.
+
+Generation is deterministic for a given model, revision, prompt, size, frame count, steps,
+guidance, seed and speed levers, so running it again would only produce the same file
+again. A request without a seed gets a random one and always generates.
+
+The model: Video stays one-to-one with the job that produced it (its file, its owner). The
+reusing job is a normal VideoJob row, completed at creation, whose `reused_from` points at the
+existing Video; `VideoJob.result_video` and the status body read through it, so the answer
+carries the existing `video_id` and the same file, and nothing is copied. Reuse stays within
+one owner's videos: the download permission (videos/access.py) is by owner, and another
+user's videos are never revealed, not even by how fast an answer comes back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .generation.acceleration import AccelerationOptions
+from .job_specs import JobSpec
+from .models import JobStatus, Video, VideoJob
+
+logger = logging.getLogger(__name__)
+
+# The params that decide the file. Not in the key: `enhance_quality` (already resolved into
+# the steps) and the device / memory mode (where the weights sit, not what they compute).
+PIXEL_PARAMS = (
+    "model",
+    "profile",
+    "width",
+    "height",
+    "num_frames",
+    "fps",
+    "num_inference_steps",
+    "guidance_scale",
+    "use_dynamic_cfg",
+    "seed",
+)
+
+
+def reuse_key(spec: JobSpec) -> str:
+    """A digest of everything that determines the video. Every job stores one (a video made
+    with a random seed can be asked for again by its reported seed); only explicit-seed
+    requests look it up."""
+    params = spec.params
+    levers = AccelerationOptions.from_settings()
+    identity = {
+        **{name: params.get(name) for name in PIXEL_PARAMS},
+        "model_revision": settings.COGVIDEOX_MODEL_REVISION or "",
+        "prompt": spec.prompt,
+        "negative_prompt": spec.negative_prompt,
+        # Cache methods and quantization change the pixels, so a video made with other levers
+        # is not "the same request".
+        "cache_method": levers.cache_method,
+        "quantize": levers.quantize,
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_reusable_video(owner, spec: JobSpec, key: str) -> Video | None:
+    """The owner's newest completed video made from the same request (an indexed lookup), or
+    None. A request without a seed always generates: it asked for a new random video."""
+    if not key or not spec.params.get("seed_given"):
+        return None
+    job = (
+        VideoJob.objects.filter(owner=owner, reuse_key=key, status=JobStatus.COMPLETED, video__isnull=False)
+        .select_related("video")
+        .order_by("-finished_at")
+        .first()
+    )
+    return job.video if job is not None else None
+
+
+def create_reused_job(
+    owner,
+    spec: JobSpec,
+    video: Video,
+    *,
+    key: str,
+    idempotency_key: str = "",
+    fingerprint: str = "",
+    source: str = "api",
+    priority: int = 0,
+) -> VideoJob:
+    """A job that is completed at creation with `video` as its result. It goes through the
+    same finished signal as any completed job, so webhooks fire for it too."""
+    from .services import _send_finished
+
+    now = timezone.now()
+    with transaction.atomic():
+        job = VideoJob.objects.create(
+            owner=owner,
+            status=JobStatus.COMPLETED,
+            prompt=spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            template=spec.template,
+            variables=spec.variables,
+            params={**spec.params, "reused_video_id": str(video.id)},
+            progress=100,
+            step=spec.params["num_inference_steps"],
+            total_steps=spec.params["num_inference_steps"],
+            stage="completed",
+            started_at=now,
+            finished_at=now,
+            metadata=spec.metadata,
+            callback_url=spec.callback_url,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+            max_attempts=settings.COGVIDEO_MAX_ATTEMPTS,
+            source=source,
+            priority=priority,
+            reuse_key=key,
+            reused_from=video,
+            warnings=[f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."],
+        )
+        _send_finished(job.pk)
+    logger.info("job %s answered with existing video %s", job.id, video.id)
+    return job
