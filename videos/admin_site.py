@@ -1,7 +1,11 @@
 """The admin site: Django's, plus members of the "Editors" group may sign in without being
 staff. `is_staff` keeps its meaning everywhere else (the API and videos/access.py): staff
 see every job. Editors get only the permissions of their group (see the migration
-0002_editors_group) and, through access.jobs_visible_to, only their own jobs."""
+0005_editors_group) and, through access.jobs_visible_to, only their own jobs.
+
+This module is imported while INSTALLED_APPS loads (StudioAdminConfig), before models can
+be imported: anything touching auth forms or models is imported inside functions.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +25,36 @@ def is_editor(user) -> bool:
     return cached
 
 
+def staff_or_editor(user) -> bool:
+    return bool(user.is_active and (user.is_staff or is_editor(user)))
+
+
+def _login_form_class():
+    from django.contrib.admin.forms import AdminAuthenticationForm
+    from django.contrib.auth.forms import AuthenticationForm
+
+    class StudioAdminAuthenticationForm(AdminAuthenticationForm):
+        """Django's admin login form refuses non-staff itself; let editors through too."""
+
+        def confirm_login_allowed(self, user) -> None:
+            AuthenticationForm.confirm_login_allowed(self, user)  # active accounts only
+            if not staff_or_editor(user):
+                super().confirm_login_allowed(user)  # raises the admin's own message
+
+    return StudioAdminAuthenticationForm
+
+
 class StudioAdminSite(AdminSite):
     site_header = "CogVideoX Studio administration"
     site_title = "CogVideoX Studio"
     index_title = "Videos, templates and workers"
 
+    @property
+    def login_form(self):
+        return _login_form_class()
+
     def has_permission(self, request) -> bool:
-        user = request.user
-        return bool(user.is_active and (user.is_staff or is_editor(user)))
+        return staff_or_editor(request.user)
 
 
 class StudioAdminConfig(AdminConfig):
