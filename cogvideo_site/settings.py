@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,9 +72,11 @@ INSTALLED_APPS = [
     "django_q",
     "videos",
     "cms_integration",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
+    "monitoring.middleware.RequestMetricsMiddleware",  # outermost: times and logs every request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -228,3 +231,24 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# --- Monitoring (monitoring/; README "Monitoring", docs/MONITORING.md) ---------------------------
+COGVIDEO_LOG_FORMAT = os.environ.get("COGVIDEO_LOG_FORMAT", "plain").strip().lower() or "plain"
+if COGVIDEO_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"COGVIDEO_LOG_FORMAT must be 'plain' or 'json', not {COGVIDEO_LOG_FORMAT!r}")
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"COGVIDEO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
+LOGGING["formatters"]["json"] = {"()": "monitoring.logs.JsonFormatter"}
+LOGGING.setdefault("filters", {})["redact_secrets"] = {"()": "monitoring.logs.RedactSecrets"}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("redact_secrets")
+LOGGING["handlers"]["console"]["formatter"] = COGVIDEO_LOG_FORMAT
+# /metrics access: a bearer token and/or client addresses (see monitoring/access.py).
+COGVIDEO_METRICS_TOKEN = os.environ.get("COGVIDEO_METRICS_TOKEN", "").strip()
+COGVIDEO_METRICS_ALLOWED_IPS = env_list("COGVIDEO_METRICS_ALLOWED_IPS", [])
+# prometheus-client's multiprocess mode: each web process writes its HTTP counters here and a
+# scrape sums them. Set before prometheus_client is first imported (it reads it at import);
+# always derived from this service's own data folder, never inherited from a parent process.
+COGVIDEO_METRICS_DIR = Path(os.environ.get("COGVIDEO_METRICS_DIR") or DATA_DIR / "metrics")
+COGVIDEO_METRICS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(COGVIDEO_METRICS_DIR)

@@ -4,4 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("api/", include("videos.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("videos.studio.urls")),  # the web studio at /
+    path("", include("monitoring.urls")),  # /metrics (Prometheus)
 ]

@@ -118,7 +118,7 @@ def system_status() -> dict:
     media.mkdir(parents=True, exist_ok=True)
     disk = shutil.disk_usage(media)
     devices = sorted({w.device for w in workers if w.device})
-    return {
+    status = {
         "status": "ok" if workers else "no_workers",
         "model": {
             "id": model,
@@ -161,3 +161,6 @@ def system_status() -> dict:
             "success_rate": round(recent.get(JobStatus.COMPLETED, 0) / finished, 4) if finished else None,
         },
     }
+    from monitoring.stats import extend_system_status  # operators' fields; imported late: no cycle
+
+    return extend_system_status(status, workers)

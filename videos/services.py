@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import reuse
+from .job_log import log_job_event
 from .job_specs import JobSpec
 from .models import JobStatus, Video, VideoJob
 from .signals import job_finished
@@ -127,6 +128,7 @@ def create_job(
         existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
         return _replay(existing, fingerprint), False
     logger.info("job %s created by user %s", job.id, owner.pk)
+    log_job_event(job, "created")
     return job, True
 
 
@@ -190,7 +192,9 @@ def claim_next_job(worker: str) -> VideoJob | None:
             step=0,
         )
         if claimed:
-            return VideoJob.objects.get(pk=candidate)
+            job = VideoJob.objects.get(pk=candidate)
+            log_job_event(job, "started")
+            return job
     return None
 
 
@@ -294,6 +298,7 @@ def requeue_stale_jobs(stale_after: timedelta | None = None, dead_workers: list[
                 if moved:
                     transaction.on_commit(lambda job=job: enqueue_job(job))
                     result["requeued"] += 1
+                    log_job_event(VideoJob.objects.get(pk=job.pk), "requeued")
         else:
             message = f"worker stopped unexpectedly, {job.attempts} of {job.max_attempts} attempts"
             if fail_job(job, "worker_lost", message.capitalize() + "."):

@@ -32,6 +32,7 @@ from .generation.engine import (
     GenerationRequest,
     ModelUnavailable,
 )
+from .generation.telemetry import engine_telemetry
 from .models import Video, VideoJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def beat() -> None:
         "memory_mode": engine.memory_mode if engine else "",
         "model_loads": engine_module.load_count,
         "jobs_done": engine_module.generation_count,
+        **engine_telemetry(engine),  # device name, model load seconds, GPU memory (monitoring/)
     }
     WorkerHeartbeat.objects.update_or_create(name=worker_name(), defaults=fields)
     if _current_job is not None:

@@ -1,5 +1,7 @@
 from django.urls import re_path
 
+from monitoring.views import readiness_view
+
 from . import views
 
 # Paths have no trailing slash; a trailing slash is tolerated rather than redirected,
@@ -11,4 +13,5 @@ urlpatterns = [
     re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
+    re_path(r"^health/ready/?$", readiness_view, name="api-health-ready"),  # monitoring/
 ]

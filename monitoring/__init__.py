@@ -1,0 +1,1 @@
+"""The operators' view: Prometheus metrics, readiness, the staff dashboard, structured logs."""
