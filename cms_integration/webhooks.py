@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds to wait before attempts 2, 3, ...; one attempt more than there are delays.
 DEFAULT_BACKOFF = (5, 30, 120, 600, 1800, 7200)
-TIMEOUT_SECONDS = 10.0
+# The receiver may import the video before answering (the WordPress plugin does).
+TIMEOUT_SECONDS = 20.0
 USER_AGENT = "CogVideoX-Studio-Webhooks/1"
 
 EVENT_TYPES = {

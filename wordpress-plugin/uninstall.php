@@ -21,6 +21,7 @@ function cogvideox_uninstall_site() {
 		delete_option( $option );
 	}
 	delete_transient( 'cogvideox_templates' );
+	delete_transient( 'cogvideox_templates_error' );
 
 	// Import locks and remembered webhook ids.
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery

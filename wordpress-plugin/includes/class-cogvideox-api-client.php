@@ -22,8 +22,14 @@ class CogVideoX_API_Client {
 	/** Seconds for downloading a finished video. */
 	const DOWNLOAD_TIMEOUT = 300;
 
+	/** Seconds for calls made while an admin page renders. */
+	const QUICK_TIMEOUT = 5;
+
 	/** Transient holding the template list. */
 	const TEMPLATES_TRANSIENT = 'cogvideox_templates';
+
+	/** Transient remembering that the template list could not be loaded. */
+	const TEMPLATES_ERROR_TRANSIENT = 'cogvideox_templates_error';
 
 	/**
 	 * Base URL without trailing slash.
@@ -122,7 +128,7 @@ class CogVideoX_API_Client {
 	 * @return array|WP_Error
 	 */
 	public function templates() {
-		$body = $this->request( 'GET', '/api/templates' );
+		$body = $this->request( 'GET', '/api/templates', null, array(), self::QUICK_TIMEOUT );
 		if ( is_wp_error( $body ) ) {
 			return $body;
 		}
@@ -168,8 +174,15 @@ class CogVideoX_API_Client {
 		if ( is_array( $cached ) ) {
 			return $cached;
 		}
+		// A service that is down must not slow every editor page load: remember the failure briefly.
+		$failed = get_transient( self::TEMPLATES_ERROR_TRANSIENT );
+		if ( is_string( $failed ) && '' !== $failed ) {
+			return new WP_Error( 'cogvideox_templates_unavailable', $failed );
+		}
 		$templates = $this->templates();
-		if ( ! is_wp_error( $templates ) ) {
+		if ( is_wp_error( $templates ) ) {
+			set_transient( self::TEMPLATES_ERROR_TRANSIENT, $templates->get_error_message(), MINUTE_IN_SECONDS );
+		} else {
 			set_transient( self::TEMPLATES_TRANSIENT, $templates, 5 * MINUTE_IN_SECONDS );
 		}
 		return $templates;
@@ -308,9 +321,10 @@ class CogVideoX_API_Client {
 	 * @param string     $path    Path starting with /api/.
 	 * @param array|null $body    JSON body (null: none).
 	 * @param array      $headers Extra headers.
+	 * @param int        $timeout Seconds.
 	 * @return array|WP_Error Decoded JSON object.
 	 */
-	public function request( $method, $path, $body = null, array $headers = array() ) {
+	public function request( $method, $path, $body = null, array $headers = array(), $timeout = self::TIMEOUT ) {
 		if ( '' === $this->base_url ) {
 			return new WP_Error( 'cogvideox_not_configured', __( 'The CogVideoX API URL is not set (Settings -> CogVideoX).', 'cogvideox' ), array( 'status' => 503 ) );
 		}
@@ -319,7 +333,7 @@ class CogVideoX_API_Client {
 		}
 		$args = array(
 			'method'      => $method,
-			'timeout'     => self::TIMEOUT,
+			'timeout'     => (int) $timeout,
 			'redirection' => 0,
 			'headers'     => array_merge( $this->auth_headers(), $headers ),
 		);

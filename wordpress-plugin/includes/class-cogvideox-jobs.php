@@ -205,6 +205,15 @@ class CogVideoX_Jobs {
 		}
 		$body = CogVideoX_API_Client::from_settings()->status( $task_id );
 		if ( is_wp_error( $body ) ) {
+			$data = $body->get_error_data();
+			if ( is_array( $data ) && isset( $data['http_status'] ) && 404 === $data['http_status'] ) {
+				// The service does not know the job (deleted, or another account's token now):
+				// stop polling it and say so.
+				update_post_meta( $post_id, self::META_STATUS, 'failed' );
+				update_post_meta( $post_id, self::META_ERROR, __( 'CogVideoX Studio no longer knows this job (was the API token changed?). Generate again.', 'cogvideox' ) );
+				update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+				return self::state( $post_id );
+			}
 			return $body;
 		}
 		return self::apply_status( $post_id, $body, $via );

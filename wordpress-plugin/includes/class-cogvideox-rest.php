@@ -313,6 +313,17 @@ class CogVideoX_REST {
 		};
 		$model  = isset( $status['model'] ) ? $pick( $status['model'], array( 'name', 'id', 'model_id' ) ) : '';
 		$device = isset( $status['device'] ) ? $pick( $status['device'], array( 'name', 'type', 'device' ) ) : '';
+		if ( '' === $device && isset( $status['device'] ) && wp_is_numeric_array( $status['device'] ) ) {
+			$device = implode( ', ', array_filter( array_map( 'strval', array_filter( $status['device'], 'is_scalar' ) ) ) );
+		}
+		if ( '' === $device && isset( $status['workers']['list'] ) && is_array( $status['workers']['list'] ) ) {
+			foreach ( $status['workers']['list'] as $worker ) {
+				if ( is_array( $worker ) && ! empty( $worker['device'] ) && is_scalar( $worker['device'] ) ) {
+					$device = (string) $worker['device'];
+					break;
+				}
+			}
+		}
 		$depth  = null;
 		if ( isset( $status['queue_depth'] ) && is_numeric( $status['queue_depth'] ) ) {
 			$depth = (int) $status['queue_depth'];

@@ -153,6 +153,8 @@ class CogVideoX_Webhook {
 			);
 		}
 
+		// The import may outlive the sender's patience; finish it even if the sender hangs up.
+		ignore_user_abort( true );
 		$data    = isset( $payload['data'] ) && is_array( $payload['data'] ) ? $payload['data'] : $payload;
 		$task_id = isset( $data['task_id'] ) ? sanitize_text_field( (string) $data['task_id'] ) : '';
 		$post_id = CogVideoX_Jobs::find_post_by_task( $task_id );

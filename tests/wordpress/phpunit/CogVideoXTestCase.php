@@ -26,6 +26,7 @@ abstract class CogVideoXTestCase extends TestCase {
 		$_REQUEST = array();
 		delete_option( 'cogvideox_defaults' );
 		delete_transient( 'cogvideox_templates' );
+		delete_transient( 'cogvideox_templates_error' );
 		$this->configure( self::api_url(), self::api_token(), '' );
 	}
 

@@ -102,9 +102,17 @@ class SettingsTest extends CogVideoXTestCase {
 
 	public function test_test_connection_reports_model_device_and_queue_depth() {
 		$this->login( 'admin' );
-		$response = $this->rest( 'POST', '/test-connection' );
-		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
-		$data = $response->get_data();
+		// The service names its device once a worker has started; give it that long.
+		$data = $this->wait_for(
+			function () {
+				$response = $this->rest( 'POST', '/test-connection' );
+				$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
+				$data = $response->get_data();
+				return '' !== $data['device'] ? $data : false;
+			},
+			90,
+			'the service to report its device'
+		);
 		$this->assertTrue( $data['ok'] );
 		$this->assertNotSame( '', $data['model'] );
 		$this->assertNotSame( '', $data['device'] );
