@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "videos",
     "cms_integration",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "monitoring.middleware.RequestMetricsMiddleware",  # outermost: times and logs every request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "videos.api.middleware.ApiGuardMiddleware",
@@ -162,10 +166,56 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["videos.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "videos.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "videos.api.throttling.BurstThrottle",
+        "videos.api.throttling.SustainedThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Per token (per user) request rates: "N/second|minute|hour|day". Generating has its own,
+# stricter scope on top; the queue caps below bound how much GPU work one user can queue.
+COGVIDEO_THROTTLE_RATES = {
+    "burst": os.environ.get("COGVIDEO_THROTTLE_BURST", "300/minute"),
+    "sustained": os.environ.get("COGVIDEO_THROTTLE_SUSTAINED", "50000/day"),
+    "generate": os.environ.get("COGVIDEO_THROTTLE_GENERATE", "60/minute"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CogVideoX Studio API",
+    "DESCRIPTION": "Self-hosted text-to-video jobs on CogVideoX. Auth: `Authorization: Bearer <token>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "PREPROCESSING_HOOKS": ["videos.api.schema.only_public_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "videos.api.schema.document_common_errors",
+    ],
+}
+
+# Browser clients on other origins (CMS front ends): off unless origins are listed.
+CORS_ALLOWED_ORIGINS = env_list("COGVIDEO_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "x-csrftoken", "x-requested-with"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Range", "Accept-Ranges", "Content-Length"]
+
+if REDIS_URL_FOR_CACHE := os.environ.get("REDIS_URL", ""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL_FOR_CACHE}}
+else:
+    # Shared by every process on this host (gunicorn workers), unlike the local-memory cache:
+    # throttling counts a token's requests across all of them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 # Largest accepted request body; bigger ones get 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 
@@ -184,6 +234,7 @@ COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
+COGVIDEO_IDEMPOTENCY_HOURS = env_int("COGVIDEO_IDEMPOTENCY_HOURS", 24)
 # Speed levers (videos/generation/acceleration.py): a diffusers cache method (off, pab,
 # fastercache, firstblock), torch.compile of the transformer (warmed up on worker start), and
 # torchao int8 weight-only quantization (none, int8wo) for small GPUs.

@@ -108,3 +108,12 @@ def staff_api(staff):
 @pytest.fixture
 def anon_api():
     return _client_for(None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; user ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -8,6 +8,7 @@ class VideosConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from .api import schema  # noqa: F401 - registers the OpenAPI auth extension
         from .worker import on_worker_spawn
 
         post_spawn.connect(on_worker_spawn, dispatch_uid="videos.worker.on_worker_spawn")

@@ -32,7 +32,15 @@ def tiny_job(**overrides) -> dict:
 
 
 class LiveService:
-    def __init__(self, data_dir: Path, *, workers: int = 1, extra_env: dict | None = None, web: bool = True):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        workers: int = 1,
+        extra_env: dict | None = None,
+        web: bool = True,
+        cluster: bool = True,
+    ):
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -51,6 +59,7 @@ class LiveService:
             **(extra_env or {}),
         }
         self.web_enabled = web
+        self.cluster_enabled = cluster
         self.web: subprocess.Popen | None = None
         self.cluster: subprocess.Popen | None = None
         self.logs = self.data_dir / "logs"
@@ -84,7 +93,8 @@ class LiveService:
                  "--workers", "2", "--threads", "4", "--timeout", "60"],
             )  # fmt: skip
             self.wait_until_up()
-        self.start_cluster()
+        if self.cluster_enabled:
+            self.start_cluster()
         return self
 
     def start_cluster(self) -> subprocess.Popen:

@@ -1,6 +1,6 @@
 from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from monitoring.views import readiness_view
 
 from . import views
 
@@ -13,5 +13,7 @@ urlpatterns = [
     re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
-    re_path(r"^health/ready/?$", readiness_view, name="api-health-ready"),  # monitoring/
+    re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

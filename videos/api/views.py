@@ -3,66 +3,138 @@
 from __future__ import annotations
 
 from django.db import connection
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
-from ..access import access_job, access_video
+from .. import idempotency, selectors, services
+from ..access import access_job, access_video, jobs_visible_to
 from ..services import request_fingerprint
+from . import docs
 from .downloads import serve_file
+from .errors import error_body
+from .listing import TaskFilters, TaskPagination
 from .serializers import GenerateRequestSerializer
+from .throttling import BurstThrottle, GenerateThrottle, SustainedThrottle
 
 MAX_IDEMPOTENCY_KEY = 255
 
 
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError({"Idempotency-Key": ["Must be at most 255 characters."]})
+    return key
+
+
+def _idempotent(request, scope: str, fingerprint: str, produce) -> Response:
+    """Run `produce() -> (status, body)` once per Idempotency-Key; replay the first answer."""
+    key = _idempotency_key(request)
+    if not key:
+        status, body = produce()
+        return Response(body, status=status)
+    stored = idempotency.lookup(request.user, key, scope, fingerprint)
+    if stored is None:
+        status, body = produce()
+        stored = idempotency.remember(request.user, key, scope, fingerprint, status, body)
+    response = Response(stored.body, status=stored.status_code)
+    response["Idempotency-Key"] = key
+    return response
+
+
 class GenerateView(APIView):
+    throttle_classes = [BurstThrottle, SustainedThrottle, GenerateThrottle]
+
+    @extend_schema(
+        operation_id="generate",
+        request=GenerateRequestSerializer,
+        parameters=[docs.IDEMPOTENCY_HEADER],
+        responses={200: docs.JobStatusSerializer, **docs.ERRORS_WRITE},
+        description="Create a job. Answers 200 (not 201) with the queued job; the article's clients check 200.",
+    )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > MAX_IDEMPOTENCY_KEY:
-            return Response(
-                {"error": {"code": "validation_error", "message": "Idempotency-Key is too long (max 255)."}},
-                status=400,
-            )
         serializer = GenerateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job, _created = services.create_job(
-            request.user,
-            serializer.validated_data,
-            idempotency_key=key,
-            fingerprint=request_fingerprint(request.data) if key else "",
-            source="api",
-        )
-        # 200, not 201: the article's clients check `status_code == 200`.
-        return Response(selectors.job_status_body(job, request), status=200)
+        key = _idempotency_key(request)
+        fingerprint = request_fingerprint(request.data)
+
+        def produce():
+            job, _created = services.create_job(
+                request.user, serializer.validated_data, idempotency_key=key, fingerprint=fingerprint, source="api"
+            )
+            return 200, selectors.job_status_body(job, request)
+
+        return _idempotent(request, "generate", fingerprint, produce)
 
 
 class StatusView(APIView):
+    @extend_schema(operation_id="status", responses={200: docs.JobStatusSerializer, **docs.ERRORS_READ})
     def get(self, request, task_id):
         return Response(selectors.job_status_body(access_job(request.user, task_id), request))
 
 
 class CancelView(APIView):
+    @extend_schema(
+        operation_id="cancel",
+        request=None,
+        parameters=[docs.IDEMPOTENCY_HEADER],
+        responses={200: docs.JobStatusSerializer, **docs.ERRORS_READ, 409: docs.ERROR},
+        description="Queued or processing -> canceled (a running job stops at its next step); finished -> 409.",
+    )
     def post(self, request, task_id):
-        job = services.cancel_job(access_job(request.user, task_id))
-        return Response(selectors.job_status_body(job, request))
+        job = access_job(request.user, task_id)
+
+        def produce():
+            return 200, selectors.job_status_body(services.cancel_job(job), request)
+
+        return _idempotent(request, f"cancel:{job.pk}", str(job.pk), produce)
+
+
+class TaskListView(APIView):
+    @extend_schema(
+        operation_id="tasks",
+        parameters=docs.TASK_LIST_PARAMETERS,
+        responses={200: docs.TaskPageSerializer, **docs.ERRORS_READ},
+        description="The caller's jobs, newest first, cursor-paginated. Filter by status, created_after and "
+        "metadata keys (`metadata.post_id=17`).",
+    )
+    def get(self, request):
+        filters = TaskFilters.from_query(request.query_params)
+        jobs = filters.apply(jobs_visible_to(request.user).filter(owner=request.user))
+        paginator = TaskPagination()
+        page = paginator.paginate_queryset(jobs.select_related("video", "template"), request, view=self)
+        return paginator.get_paginated_response([selectors.job_status_body(job, request) for job in page])
 
 
 class DownloadView(APIView):
+    @extend_schema(
+        operation_id="download",
+        parameters=[
+            OpenApiParameter("variant", enum=["video", "thumbnail"], required=False),
+            OpenApiParameter("Range", location=OpenApiParameter.HEADER, required=False),
+        ],
+        responses={
+            (200, "video/mp4"): OpenApiResponse(description="The MP4 (or the JPEG poster with variant=thumbnail)"),
+            (206, "video/mp4"): OpenApiResponse(description="The requested byte range"),
+            **docs.ERRORS_READ,
+            400: docs.ERROR,
+            416: docs.ERROR,
+        },
+    )
     def get(self, request, video_id):
         video = access_video(request.user, video_id)
         variant = request.query_params.get("variant", "video")
         if variant == "thumbnail":
             return serve_file(request, video.poster, "image/jpeg", f"{video.id}.jpg")
         if variant != "video":
-            return Response(
-                {"error": {"code": "validation_error", "message": "variant must be 'video' or 'thumbnail'."}},
-                status=400,
-            )
+            return Response(error_body(400, "variant must be 'video' or 'thumbnail'.", "validation_error"), status=400)
         return serve_file(request, video.file, "video/mp4", f"{video.id}.mp4")
 
 
 class SystemStatusView(APIView):
+    @extend_schema(operation_id="system_status", responses={200: docs.SystemStatusSerializer, **docs.ERRORS_READ})
     def get(self, request):
         return Response(selectors.system_status())
 
@@ -70,7 +142,9 @@ class SystemStatusView(APIView):
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes: list = []
 
+    @extend_schema(operation_id="health", auth=[], responses={200: docs.HealthSerializer})
     def get(self, request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

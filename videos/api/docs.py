@@ -1,0 +1,100 @@
+"""Response shapes for the OpenAPI schema. The views build their bodies in selectors.py;
+tests check real responses against this schema (tests/videos/api/test_openapi.py)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+STATUSES = ["queued", "processing", "completed", "failed", "canceled"]
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class VideoInfoSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    fps = serializers.IntegerField()
+    duration_seconds = serializers.FloatField()
+    size_bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class JobStatusSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    step = serializers.IntegerField()
+    total_steps = serializers.IntegerField()
+    stage = serializers.CharField()
+    eta_seconds = serializers.FloatField(allow_null=True)
+    queue_position = serializers.IntegerField(allow_null=True)
+    video_id = serializers.UUIDField(allow_null=True)
+    video_url = serializers.URLField(allow_null=True)
+    thumbnail_url = serializers.URLField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    error_code = serializers.CharField(allow_null=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+    prompt = serializers.CharField()
+    negative_prompt = serializers.CharField(allow_blank=True)
+    template = serializers.CharField(allow_null=True)
+    variables = serializers.DictField(child=serializers.JSONField())
+    params = serializers.DictField(child=serializers.JSONField(), help_text="Every resolved generation parameter.")
+    seed = serializers.IntegerField()
+    duration = serializers.IntegerField()
+    resolution = serializers.CharField()
+    metadata = serializers.DictField(child=serializers.JSONField())
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    status_url = serializers.URLField()
+    video = VideoInfoSerializer(required=False)
+
+
+class TaskPageSerializer(serializers.Serializer):
+    results = JobStatusSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class SystemStatusSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    model = serializers.DictField(child=serializers.JSONField())
+    device = serializers.JSONField(allow_null=True)
+    memory = serializers.DictField(child=serializers.JSONField())
+    queue = serializers.DictField(child=serializers.JSONField())
+    workers = serializers.DictField(child=serializers.JSONField())
+    disk = serializers.DictField(child=serializers.JSONField())
+    jobs_24h = serializers.DictField(child=serializers.JSONField())
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.CharField()
+
+
+ERROR = OpenApiResponse(ErrorSerializer, description="Error (one shape everywhere)")
+ERRORS_READ = {401: ERROR, 404: ERROR, 429: ERROR}
+ERRORS_WRITE = {400: ERROR, 401: ERROR, 409: ERROR, 413: ERROR, 415: ERROR, 429: ERROR, 503: ERROR}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key return the first answer and create nothing.",
+)
+TASK_LIST_PARAMETERS = [
+    OpenApiParameter("limit", int, required=False, description="1-100, default 20"),
+    OpenApiParameter("cursor", str, required=False),
+    OpenApiParameter("status", enum=STATUSES, required=False),
+    OpenApiParameter("created_after", str, required=False, description="ISO 8601 date-time"),
+]
