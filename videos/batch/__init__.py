@@ -1,0 +1,1 @@
+"""Batch jobs from files: readers, row validation, submission, following, reports, purge."""
