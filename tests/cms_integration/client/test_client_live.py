@@ -229,6 +229,8 @@ def test_system_status_and_health(client):
     assert status.model and status.queue_depth is not None
     assert status.workers_alive is not None and status.workers_alive >= 1
     assert client.health()["status"] == "ok"
+    templates = client.templates()
+    assert isinstance(templates, list) and all(t["slug"] and "placeholders" in t for t in templates)
 
 
 def test_own_idempotency_key_replays_the_job_and_rejects_another_body(client):

@@ -181,3 +181,19 @@ def test_cancel_ends_monitoring_with_job_canceled_and_a_second_cancel_conflicts(
     assert result["canceled"] == "canceled"
     assert result["name"] == "JobCanceledError" and result["taskStatus"] == "canceled"
     assert result["again"] == {"name": "ConflictError", "status": 409}
+
+
+def test_listing_and_system_status_work_cross_origin(esm, cors_live, token, py_client):
+    newest = py_client.generate("listed from the browser", **TINY)
+    py_client.cancel(newest)
+    result = esm.evaluate(
+        """async ([api, token]) => {
+            const g = new CogVideo.VideoGenerator(api, token);
+            const page = await g.listTasks({ limit: 1 });
+            const system = await g.systemStatus();
+            return { ids: page.results.map((t) => t.task_id), hasCursor: 'next_cursor' in page,
+                     model: system.model && system.model.id };
+        }""",
+        [cors_live.url, token],
+    )
+    assert result == {"ids": [newest.task_id], "hasCursor": True, "model": "tiny-random"}
