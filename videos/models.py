@@ -163,6 +163,9 @@ class WorkerHeartbeat(models.Model):
     last_seen = models.DateTimeField(db_index=True)
     jobs_done = models.PositiveIntegerField(default=0)
     model_loads = models.PositiveIntegerField(default=0)
+    device_slot = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Index in COGVIDEO_DEVICES this worker pinned itself to."
+    )
     # Telemetry for the operators' view (monitoring/): filled by every heartbeat from the
     # worker's own process, so the web process can report GPU use without touching CUDA.
     device_name = models.CharField(max_length=128, blank=True, default="")
