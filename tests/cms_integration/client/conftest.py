@@ -38,6 +38,13 @@ TOTAL_CAP = 2
 
 
 @pytest.fixture(scope="session")
+def live_tokens(live) -> dict[str, str]:
+    """The suite's ``live_tokens``, but users of our own: the many jobs these tests create
+    never show up in other tests' listings on the shared service."""
+    return {"owner": live.create_token("client-owner"), "stranger": live.create_token("client-stranger")}
+
+
+@pytest.fixture(scope="session")
 def pages(tmp_path_factory):
     with PageServer(tmp_path_factory.mktemp("pages")) as server:
         yield server
