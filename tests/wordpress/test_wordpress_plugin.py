@@ -93,10 +93,17 @@ def test_plugin_code_has_no_debug_leftovers_or_unescaped_superglobals():
 @pytest.fixture(scope="module")
 def wp_service(live, requirements_present):
     """Two service accounts: one registered as a CMS site (webhooks), one plain (browser test)."""
+    template = (
+        "from videos.models import PromptTemplate; "
+        "PromptTemplate.objects.update_or_create(slug='wp-news-clip', "
+        "defaults=dict(name='News clip', text='A short news-style shot of {subject}', is_active=True))"
+    )
+    live.manage("shell", "-c", template)
     return {
         "url": live.url,
         "site_token": live.create_token("wp-site-owner"),
         "browser_token": live.create_token("wp-browser-admin"),
+        "template_slug": "wp-news-clip",
     }
 
 
@@ -126,6 +133,7 @@ def test_phpunit_suite_against_real_wordpress_and_live_service(live, wp_service,
         "COGVIDEOX_TEST_API_URL": wp_service["url"],
         "COGVIDEOX_TEST_API_TOKEN": wp_service["site_token"],
         "COGVIDEOX_TEST_WEBHOOK_SECRET": secret,
+        "COGVIDEOX_TEST_TEMPLATE_SLUG": wp_service["template_slug"],
     }
     WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -231,6 +239,8 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
 
             box = page.locator("#cogvideox-box")
             box.scroll_into_view_if_needed()
+            # The prompt starts out as the post title, and follows it until the editor types.
+            expect(page.locator("#cogvideox-prompt")).to_have_value("Fox in the snow")
             page.fill("#cogvideox-prompt", "A red fox running through fresh snow, cinematic")
             expect(page.locator("#cogvideox-duration")).to_have_value("1")
             expect(page.locator("#cogvideox-resolution")).to_have_value("64x64")

@@ -166,6 +166,10 @@ class CogVideoX_Integration {
 		$configured = CogVideoX_Settings::is_configured();
 		$state      = CogVideoX_Jobs::state( $post->ID );
 		$prompt     = (string) get_post_meta( $post->ID, CogVideoX_Jobs::META_PROMPT, true );
+		$prefilled  = '' === $prompt;
+		if ( $prefilled ) {
+			$prompt = CogVideoX_Jobs::prompt_from_post( $post->ID );
+		}
 		$params     = is_array( $state['params'] ) ? $state['params'] : array();
 		$duration   = isset( $params['duration'] ) ? (int) $params['duration'] : (int) $defaults['duration'];
 		$resolution = isset( $params['resolution'] ) ? (string) $params['resolution'] : (string) $defaults['resolution'];
@@ -177,6 +181,7 @@ class CogVideoX_Integration {
 		<div class="cogvideox-box" id="cogvideox-box"
 			data-post-id="<?php echo esc_attr( (string) $post->ID ); ?>"
 			data-state="<?php echo esc_attr( (string) wp_json_encode( $state ) ); ?>"
+			data-prompt-from-post="<?php echo $prefilled ? '1' : '0'; ?>"
 			data-default-template="<?php echo esc_attr( (string) $defaults['template'] ); ?>">
 			<?php if ( ! $configured ) : ?>
 				<div class="notice notice-warning inline"><p>

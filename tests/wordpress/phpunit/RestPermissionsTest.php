@@ -70,7 +70,18 @@ class RestPermissionsTest extends CogVideoXTestCase {
 		$this->login( 'contributor1' );
 		$response = $this->rest( 'GET', '/templates' );
 		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
-		$this->assertIsArray( $response->get_data() );
+		$templates = array_column( $response->get_data(), null, 'slug' );
+		$slug      = getenv( 'COGVIDEOX_TEST_TEMPLATE_SLUG' );
+		$this->assertArrayHasKey( $slug, $templates, 'the service\'s template is listed' );
+		$this->assertSame( 'News clip', $templates[ $slug ]['name'] );
+		$this->assertSame( 'A short news-style shot of {subject}', $templates[ $slug ]['prompt'] );
+
+		// The meta box offers it, with its text for the prompt field.
+		$post = $this->new_post( 'contributor1' );
+		ob_start();
+		cogvideox()->render_meta_box( get_post( $post ) );
+		$html = ob_get_clean();
+		$this->assertStringContainsString( 'value="' . $slug . '" data-prompt="A short news-style shot of {subject}"', $html );
 	}
 
 	public function test_bad_input_is_refused_before_reaching_the_service() {

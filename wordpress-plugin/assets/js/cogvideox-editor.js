@@ -43,6 +43,8 @@
 	};
 	var state = null;
 	var timer = null;
+	// Until the editor types their own prompt, it follows the post title and excerpt.
+	var followTitle = box.getAttribute( 'data-prompt-from-post' ) === '1';
 
 	function blockEditor() {
 		return !! ( wp.data && wp.blocks && wp.data.select( 'core/block-editor' ) && wp.data.select( 'core/editor' ) );
@@ -72,7 +74,8 @@
 			return false;
 		}
 		var editorTitle = titleAndExcerpt();
-		ui.prompt.value = text.replace( /\{\{?\s*(title|subject|topic)\s*\}?\}/g, editorTitle || '' );
+		ui.prompt.value = text.replace( /\{\{?\s*(title|subject|topic|excerpt)\s*\}?\}/g, editorTitle || '' );
+		followTitle = false;
 		return true;
 	}
 
@@ -268,7 +271,30 @@
 	ui.featured.addEventListener( 'click', setFeatured );
 	ui.useTitle.addEventListener( 'click', function () {
 		ui.prompt.value = titleAndExcerpt();
+		followTitle = true;
 	} );
+	ui.prompt.addEventListener( 'input', function () {
+		followTitle = false;
+	} );
+
+	function syncPromptWithTitle() {
+		if ( followTitle ) {
+			var text = titleAndExcerpt();
+			if ( text && ui.prompt.value !== text ) {
+				ui.prompt.value = text;
+			}
+		}
+	}
+	if ( blockEditor() ) {
+		wp.data.subscribe( syncPromptWithTitle );
+	} else {
+		[ 'title', 'excerpt' ].forEach( function ( id ) {
+			var field = document.getElementById( id );
+			if ( field ) {
+				field.addEventListener( 'input', syncPromptWithTitle );
+			}
+		} );
+	}
 	ui.template.addEventListener( 'change', fillFromTemplate );
 
 	// The block editor saves meta boxes after the post; a save with "generate when I save"
