@@ -270,7 +270,9 @@ class VideoGenerator extends EventTarget {
       .filter(Boolean);
     const text = parts.join('. ');
     const max = this.options.maxPromptLength;
-    return text.length > max ? text.slice(0, text.lastIndexOf(' ', max) > 0 ? text.lastIndexOf(' ', max) : max) : text;
+    if (text.length <= max) return text;
+    const cut = text.lastIndexOf(' ', max); // end on a word boundary when there is one
+    return text.slice(0, cut > 0 ? cut : max);
   }
 
   /**
