@@ -5,5 +5,6 @@ urlpatterns = [
     path("api/", include("videos.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("videos.studio.urls")),  # the web studio at /
+    path("", include("videos.studio.urls")),  # the web studio at /
     path("", include("monitoring.urls")),  # /metrics (Prometheus)
 ]

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
 from . import views
+from .templates_view import TemplateListView
 
 # Paths have no trailing slash; a trailing slash is tolerated rather than redirected,
 # because a redirect would turn a client's POST into a GET.
@@ -13,6 +14,7 @@ urlpatterns = [
     re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
+    re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

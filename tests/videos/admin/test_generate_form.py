@@ -1,0 +1,78 @@
+"""The admin's "Generate video" form: the same validation as the API, a job with
+source="admin" owned by whoever generated it."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from videos.models import PromptTemplate, VideoJob
+
+URL = "/admin/videos/videojob/generate/"
+
+
+def test_the_list_links_to_the_form_and_add_redirects_there(editor_client):
+    assert 'href="/admin/videos/videojob/generate/"' in editor_client.get("/admin/videos/videojob/").content.decode()
+    response = editor_client.get("/admin/videos/videojob/add/")
+    assert response.status_code == 302 and response["Location"] == URL
+
+
+def test_form_shows_labelled_fields(editor_client):
+    html = editor_client.get(URL).content.decode()
+    for name in ("prompt", "template", "variables", "negative_prompt", "duration", "resolution", "quality", "seed"):
+        assert f'for="id_{name}"' in html, name
+    assert "Generate video" in html
+
+
+def test_generate_creates_an_admin_job_for_the_user(editor, editor_client):
+    response = editor_client.post(
+        URL,
+        {"prompt": "a fox in snow", "duration": "1", "resolution": "64x64", "quality": "draft", "seed": "77"},
+    )
+    job = VideoJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/videos/videojob/{job.pk}/change/"
+    assert (job.owner, job.source, job.prompt) == (editor, "admin", "a fox in snow")
+    assert job.params["seed"] == 77 and job.params["resolution"] == "64x64"
+    assert job.params["enhance_quality"] is False and job.params["num_inference_steps"] == 2
+
+
+def test_generate_from_a_template_with_variables(editor, editor_client):
+    PromptTemplate.objects.create(
+        slug="product", name="Product", text="A {product} on a {surface}, studio light", default_params={"duration": 2}
+    )
+    editor_client.post(URL, {"template": "product", "variables": "product = red sneaker\nsurface: oak table"})
+    job = VideoJob.objects.get()
+    assert job.prompt == "A red sneaker on a oak table, studio light"
+    assert job.template.slug == "product" and job.params["duration"] == 2
+
+
+def test_invalid_input_shows_the_api_messages_and_creates_nothing(editor_client):
+    response = editor_client.post(URL, {"prompt": "x", "resolution": "100x100", "seed": "-1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "width 100 is not a multiple of 16" in html
+    assert "Must be from 0 to 4294967295." in html
+    assert VideoJob.objects.count() == 0
+
+
+def test_missing_template_variables_are_reported(editor_client):
+    PromptTemplate.objects.create(slug="product", name="Product", text="A {product} on a {surface}")
+    html = editor_client.post(URL, {"template": "product", "variables": "product = shoe"}).content.decode()
+    assert "Missing variables: surface." in html
+    assert VideoJob.objects.count() == 0
+
+
+def test_badly_written_variables_are_reported(editor_client):
+    PromptTemplate.objects.create(slug="product", name="Product", text="A {product}")
+    html = editor_client.post(URL, {"template": "product", "variables": "just text"}).content.decode()
+    assert "Line 1: write name = value." in html
+    assert VideoJob.objects.count() == 0
+
+
+def test_users_without_add_permission_cannot_generate(db):
+    viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, {"prompt": "x"}).status_code == 403
+    assert VideoJob.objects.count() == 0

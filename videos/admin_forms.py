@@ -1,0 +1,146 @@
+"""Forms of the admin. They only collect input: every value is then checked by
+GenerateRequestSerializer (the API's validation), and its messages are shown on the form
+fields, so the rules live in one place."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .api.serializers import GenerateRequestSerializer
+from .job_specs import current_profile
+from .models import PromptTemplate
+from .prompt_templates import placeholders
+
+# default_params keys a template may set: the ones job_specs.resolve_job_spec reads.
+TEMPLATE_DEFAULT_KEYS = ("duration", "resolution", "enhance_quality", "num_inference_steps", "guidance_scale")
+QUALITY_CHOICES = [("", "Template default (full quality)"), ("full", "Full quality"), ("draft", "Fast draft")]
+
+
+def parse_variable_lines(text: str) -> dict[str, str]:
+    """`name = value` (or `name: value`), one per line: friendlier than JSON for editors."""
+    variables: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        separator = "=" if "=" in line else ":"
+        name, found, value = line.partition(separator)
+        if not found or not name.strip():
+            raise ValidationError(f"Line {number}: write name = value.")
+        variables[name.strip()] = value.strip()
+    return variables
+
+
+def apply_serializer_errors(form: forms.Form, errors: dict) -> None:
+    """Show the serializer's messages on the matching form fields (others on the form)."""
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            messages = [f"{key}: {value}" for key, value in messages.items()]
+        field = name if name in form.fields else None
+        for message in messages:
+            form.add_error(field, f"{name}: {message}" if field is None and name != "non_field_errors" else message)
+
+
+class GenerateVideoForm(forms.Form):
+    prompt = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Describe the video in English. Leave empty to use the template's text.",
+    )
+    template = forms.ModelChoiceField(
+        queryset=PromptTemplate.objects.filter(is_active=True),
+        required=False,
+        to_field_name="slug",
+        empty_label="(no template)",
+    )
+    variables = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Template variables, one per line: name = value.",
+    )
+    negative_prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+    duration = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, help_text="Seconds of video.")
+    resolution = forms.CharField(required=False, max_length=16, help_text="WIDTHxHEIGHT, e.g. 720x480.")
+    quality = forms.ChoiceField(choices=QUALITY_CHOICES, required=False)
+    seed = forms.IntegerField(required=False, help_text="Leave empty for a random seed.")
+    num_inference_steps = forms.IntegerField(required=False, label="Steps", help_text="Overrides the quality preset.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _model, profile = current_profile()
+        self.fields["duration"].choices = [("", "Template default")] + [
+            (str(seconds), f"{seconds} s") for seconds in range(1, profile.max_duration + 1)
+        ]
+        self.fields["resolution"].widget.attrs["placeholder"] = f"{profile.native_width}x{profile.native_height}"
+
+    def clean_variables(self) -> dict[str, str]:
+        return parse_variable_lines(self.cleaned_data.get("variables") or "")
+
+    def request_body(self) -> dict:
+        """The API request this form stands for (only the fields that were filled in)."""
+        data = self.cleaned_data
+        body: dict = {}
+        for name in ("prompt", "negative_prompt", "resolution"):
+            if data.get(name):
+                body[name] = data[name]
+        if data.get("template"):
+            body["template"] = data["template"].slug
+        if data.get("variables"):
+            body["variables"] = data["variables"]
+        for name in ("duration", "seed", "num_inference_steps"):
+            if data.get(name) is not None:
+                body[name] = data[name]
+        if data.get("quality"):
+            body["enhance_quality"] = data["quality"] == "full"
+        return body
+
+    def validated_spec(self):
+        """The JobSpec, or None with the serializer's errors added to the form."""
+        serializer = GenerateRequestSerializer(data=self.request_body())
+        if serializer.is_valid():
+            return serializer.validated_data
+        apply_serializer_errors(self, serializer.errors)
+        return None
+
+
+class PromptTemplateForm(forms.ModelForm):
+    class Meta:
+        model = PromptTemplate
+        fields = [
+            "name",
+            "slug",
+            "text",
+            "sample_variables",
+            "default_negative_prompt",
+            "default_params",
+            "is_active",
+        ]
+        widgets = {"text": forms.Textarea(attrs={"rows": 5, "cols": 80})}
+        help_texts = {
+            "sample_variables": 'Example values for the placeholders, used by the preview, e.g. {"subject": "a fox"}.',
+        }
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        placeholders(text)  # raises ValidationError for {x.attr}, {x!r}, {x:>10}
+        return text
+
+    def clean_sample_variables(self) -> dict:
+        value = self.cleaned_data.get("sample_variables") or {}
+        if not isinstance(value, dict):
+            raise ValidationError("Write a JSON object of name: value.")
+        return value
+
+    def clean_default_params(self) -> dict:
+        value = self.cleaned_data.get("default_params") or {}
+        if not isinstance(value, dict):
+            raise ValidationError('Write a JSON object, e.g. {"duration": 4}.')
+        unknown = sorted(set(value) - set(TEMPLATE_DEFAULT_KEYS))
+        if unknown:
+            raise ValidationError(f"Unknown keys: {', '.join(unknown)}. Allowed: {', '.join(TEMPLATE_DEFAULT_KEYS)}.")
+        serializer = GenerateRequestSerializer(data={"prompt": "check", **value})
+        if not serializer.is_valid():
+            raise ValidationError(
+                [f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in serializer.errors.items()]
+            )
+        return value

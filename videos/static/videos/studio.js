@@ -1,0 +1,298 @@
+// The studio page: sends the form as JSON, follows the job through the public API
+// (/api/status, /api/cancel; session cookie + CSRF header), shows the result, and runs the
+// gallery (hover or tap to play, same seed / new seed, pages). Vanilla JS, no build step.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("studio");
+  if (!root) return;
+  const form = document.getElementById("generate-form");
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const templates = JSON.parse(document.getElementById("templates-data").textContent);
+  const pollMs = Number(root.dataset.pollMs) || 1000;
+  const FIELDS = ["prompt", "negative_prompt", "duration", "resolution", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
+  const $ = (id) => document.getElementById(id);
+
+  let current = null; // the job being followed: {id, timer}
+
+  function urlFor(template, id) {
+    return template.replace("00000000-0000-0000-0000-000000000000", id).replace("JOB", id);
+  }
+
+  async function send(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (_error) {
+      data = { error: { message: "The server answered " + response.status + "." } };
+    }
+    return { ok: response.ok, status: response.status, data: data };
+  }
+
+  // -- template picker --------------------------------------------------------------------
+  function showTemplate() {
+    const slug = $("template").value;
+    const box = $("variable-fields");
+    box.replaceChildren();
+    const chosen = templates.find((t) => t.slug === slug);
+    const text = $("template-text");
+    text.hidden = !chosen;
+    $("prompt").placeholder = chosen
+      ? "Optional: leave empty to use the template"
+      : "A beautiful sunset over the ocean with waves crashing";
+    if (!chosen) return;
+    text.textContent = "Template: " + chosen.text;
+    for (const name of chosen.placeholders) {
+      const wrap = document.createElement("div");
+      wrap.className = "field";
+      const label = document.createElement("label");
+      label.htmlFor = "var-" + name;
+      label.textContent = name.replace(/_/g, " ");
+      const input = document.createElement("input");
+      input.id = "var-" + name;
+      input.name = name;
+      input.dataset.variable = name;
+      input.required = true;
+      input.value = (chosen.sample_variables || {})[name] || "";
+      wrap.append(label, input);
+      box.appendChild(wrap);
+    }
+  }
+
+  // -- form -------------------------------------------------------------------------------
+  function clearErrors() {
+    $("form-error").textContent = "";
+    for (const name of FIELDS) {
+      const slot = $(name + "-error");
+      if (slot) slot.textContent = "";
+      const input = $(name);
+      if (input) input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function showErrors(error) {
+    const fields = (error && error.fields) || {};
+    let unplaced = [];
+    for (const [name, messages] of Object.entries(fields)) {
+      const text = [].concat(messages).join(" ");
+      const slot = $(name + "-error");
+      if (slot) {
+        slot.textContent = text;
+        const input = $(name);
+        if (input) input.setAttribute("aria-invalid", "true");
+      } else {
+        unplaced.push(name + ": " + text);
+      }
+    }
+    const message = (error && error.message) || "Something went wrong.";
+    $("form-error").textContent = unplaced.length ? message + " " + unplaced.join(" ") : message;
+  }
+
+  function requestBody() {
+    const body = {};
+    const text = (id) => $(id).value.trim();
+    if (text("prompt")) body.prompt = text("prompt");
+    if (text("negative_prompt")) body.negative_prompt = text("negative_prompt");
+    if ($("template").value) {
+      body.template = $("template").value;
+      body.variables = {};
+      for (const input of $("variable-fields").querySelectorAll("[data-variable]")) {
+        body.variables[input.dataset.variable] = input.value.trim();
+      }
+    }
+    body.duration = Number($("duration").value);
+    if (text("resolution")) body.resolution = text("resolution");
+    body.enhance_quality = $("enhance_quality").checked;
+    // Numbers are sent as typed; the server says what is wrong with them.
+    for (const id of ["seed", "num_inference_steps", "guidance_scale"]) {
+      if (text(id) !== "") body[id] = Number(text(id));
+    }
+    return body;
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    clearErrors();
+    const button = $("generate");
+    button.disabled = true;
+    try {
+      const answer = await send(root.dataset.generateUrl, requestBody());
+      if (answer.ok) follow(answer.data);
+      else showErrors(answer.data.error);
+    } catch (error) {
+      showErrors({ message: "Could not reach the server: " + error.message });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // -- following a job --------------------------------------------------------------------
+  function describe(job) {
+    switch (job.status) {
+      case "queued":
+        return job.queue_position ? "Queued, position " + job.queue_position + "." : "Queued.";
+      case "processing": {
+        const parts = ["Processing: " + (job.stage || "working")];
+        if (job.total_steps && job.stage === "denoising") parts.push("step " + job.step + " of " + job.total_steps);
+        parts.push(job.progress + "%");
+        if (job.eta_seconds != null) parts.push("about " + Math.max(1, Math.round(job.eta_seconds)) + " s left");
+        return parts.join(" · ");
+      }
+      case "completed":
+        return "Done: 100%.";
+      case "failed":
+        return "Failed.";
+      case "canceled":
+        return "Canceled.";
+      default:
+        return job.status;
+    }
+  }
+
+  function render(job) {
+    const panel = $("job-panel");
+    panel.hidden = false;
+    panel.dataset.taskId = job.task_id;
+    panel.dataset.status = job.status;
+    $("job-prompt").textContent = job.prompt || "";
+    $("job-progress").value = job.status === "completed" ? 100 : job.progress || 0;
+    $("job-status").textContent = describe(job);
+    $("cancel").hidden = !(job.status === "queued" || job.status === "processing");
+    const error = $("job-error");
+    error.hidden = job.status !== "failed";
+    error.textContent = job.status === "failed" ? "The video could not be made: " + (job.error || "unknown error") : "";
+    const result = $("job-result");
+    if (job.status === "completed" && job.video_url) {
+      const video = $("result-video");
+      if (video.dataset.src !== job.video_url) {
+        video.dataset.src = job.video_url;
+        video.poster = job.thumbnail_url;
+        video.src = job.video_url;
+        video.play().catch(() => {}); // muted, so browsers allow it; the controls remain
+      }
+      $("result-download").href = job.video_url;
+      $("result-seed").textContent = job.seed;
+      result.hidden = false;
+    } else {
+      result.hidden = true;
+    }
+  }
+
+  function stopFollowing() {
+    if (current) clearTimeout(current.timer);
+    current = null;
+  }
+
+  function follow(job) {
+    stopFollowing();
+    current = { id: job.task_id, timer: null };
+    render(job);
+    const mine = current;
+    const poll = async () => {
+      if (current !== mine) return;
+      try {
+        const response = await fetch(urlFor(root.dataset.statusUrl, mine.id), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        const data = await response.json();
+        if (current !== mine) return;
+        if (!response.ok) {
+          $("job-status").textContent = (data.error && data.error.message) || "Status unavailable.";
+        } else {
+          render(data);
+          if (["completed", "failed", "canceled"].includes(data.status)) {
+            stopFollowing();
+            if (data.status === "completed") loadGallery(1);
+            return;
+          }
+        }
+      } catch (_error) {
+        $("job-status").textContent = "Connection lost; retrying…";
+      }
+      mine.timer = setTimeout(poll, pollMs);
+    };
+    if (!["completed", "failed", "canceled"].includes(job.status)) mine.timer = setTimeout(poll, pollMs);
+  }
+
+  async function cancel() {
+    if (!current) return;
+    const answer = await send(urlFor(root.dataset.cancelUrl, current.id));
+    if (answer.ok) {
+      stopFollowing();
+      render(answer.data);
+    } else {
+      $("job-status").textContent = (answer.data.error && answer.data.error.message) || "Could not cancel.";
+    }
+  }
+
+  // -- gallery ----------------------------------------------------------------------------
+  async function loadGallery(page) {
+    const response = await fetch(root.dataset.galleryUrl + "?page=" + page, { credentials: "same-origin" });
+    if (response.ok) $("gallery").innerHTML = await response.text();
+  }
+
+  function setPlaying(video, playing) {
+    const button = video.closest(".gallery-card").querySelector(".play-toggle");
+    if (playing) video.play().catch(() => {});
+    else video.pause();
+    button.textContent = playing ? "Pause" : "Play";
+    button.setAttribute("aria-pressed", String(playing));
+  }
+
+  async function galleryClick(event) {
+    const link = event.target.closest(".pagination a[data-page]");
+    if (link) {
+      event.preventDefault();
+      await loadGallery(link.dataset.page);
+      $("gallery-heading").focus?.();
+      return;
+    }
+    const card = event.target.closest(".gallery-card");
+    if (!card) return;
+    if (event.target.closest(".play-toggle")) {
+      const video = card.querySelector("video");
+      setPlaying(video, video.paused);
+    } else if (event.target.closest(".rerun")) {
+      const button = event.target.closest(".rerun");
+      button.disabled = true;
+      const answer = await send(urlFor(root.dataset.rerunUrl, card.dataset.jobId), { seed: button.dataset.seed });
+      button.disabled = false;
+      if (answer.ok) {
+        follow(answer.data);
+        $("job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+      } else {
+        showErrors(answer.data.error);
+      }
+    }
+  }
+
+  const gallery = $("gallery");
+  gallery.addEventListener("click", galleryClick);
+  gallery.addEventListener("mouseover", (event) => {
+    const video = event.target.closest(".gallery-video");
+    if (video && video.paused) setPlaying(video, true);
+  });
+  gallery.addEventListener("mouseout", (event) => {
+    const video = event.target.closest(".gallery-video");
+    if (video && !video.contains(event.relatedTarget)) setPlaying(video, false);
+  });
+
+  $("template").addEventListener("change", showTemplate);
+  form.addEventListener("submit", submit);
+  $("cancel").addEventListener("click", cancel);
+  showTemplate();
+  if (root.dataset.runningJob) {
+    // Reloaded while a job runs: pick it up again.
+    fetch(urlFor(root.dataset.statusUrl, root.dataset.runningJob), { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((job) => job && follow(job))
+      .catch(() => {});
+  }
+})();

@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.studio, name="studio"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="studio/login.html", redirect_authenticated_user=True),
+        name="studio-login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="studio-login"), name="studio-logout"),
+    path("studio/gallery", views.gallery, name="studio-gallery"),
+    path("studio/generate", views.StudioGenerateView.as_view(), name="studio-generate"),
+    path("studio/jobs/<uuid:job_id>/rerun", views.StudioRerunView.as_view(), name="studio-rerun"),
+]

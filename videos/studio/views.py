@@ -1,0 +1,132 @@
+"""The web studio at "/": one page to write a prompt, follow the job and browse the gallery.
+
+The page is server-rendered; studio.js (vanilla, no build step) posts the form as JSON to
+`studio/generate` and follows the job through the public API (/api/status, /api/cancel),
+which accepts the session cookie plus the CSRF header. Views stay thin: validation is the
+API's GenerateRequestSerializer, writes are videos.services, reads go through videos.access.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import selectors, services
+from ..access import access_job, jobs_visible_to, videos_visible_to
+from ..admin_site import StudioAdminSite
+from ..api.serializers import GenerateRequestSerializer
+from ..api.templates_view import active_templates
+from ..job_specs import current_profile
+from ..models import JobStatus
+from ..validation import check_size
+from .reruns import rerun_job
+
+GALLERY_PAGE_SIZE = 12
+# Offered in the resolution box (any valid WIDTHxHEIGHT may be typed); those the current
+# model does not accept are left out.
+RESOLUTION_SUGGESTIONS = (
+    "720x480",
+    "480x720",
+    "640x384",
+    "512x512",
+    "480x320",
+    "384x256",
+    "256x256",
+    "128x128",
+    "64x64",
+)
+
+
+def _resolutions(profile) -> list[str]:
+    from django.core.exceptions import ValidationError
+
+    valid = []
+    for value in RESOLUTION_SUGGESTIONS:
+        width, height = (int(side) for side in value.split("x"))
+        try:
+            check_size(width, height, profile)
+        except ValidationError:
+            continue
+        valid.append(value)
+    return valid
+
+
+def gallery_page(request: HttpRequest):
+    """The user's own videos, newest first (staff too see only their own here: it is their
+    gallery, not the admin)."""
+    videos = videos_visible_to(request.user).filter(owner=request.user).select_related("job").order_by("-created_at")
+    return Paginator(videos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required(login_url="studio-login")
+@require_GET
+def studio(request: HttpRequest) -> HttpResponse:
+    _model, profile = current_profile()
+    running = (
+        jobs_visible_to(request.user)
+        .filter(owner=request.user, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    context = {
+        "profile": profile,
+        "durations": range(1, profile.max_duration + 1),
+        "resolutions": _resolutions(profile),
+        "default_resolution": f"{profile.native_width}x{profile.native_height}",
+        "templates": active_templates(),
+        "page": gallery_page(request),
+        "running_job": str(running) if running else "",
+        "can_use_admin": StudioAdminSite().has_permission(request),
+        "urls": {
+            "generate": reverse("studio-generate"),
+            "gallery": reverse("studio-gallery"),
+            "status": reverse("api-status", args=["JOB"]),
+            "cancel": reverse("api-cancel", args=["JOB"]),
+            "rerun": reverse("studio-rerun", args=["00000000-0000-0000-0000-000000000000"]),
+        },
+    }
+    return render(request, "studio/index.html", context)
+
+
+@login_required(login_url="studio-login")
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    """The gallery alone (HTML), for studio.js to refresh it or turn its pages in place."""
+    return render(request, "studio/_gallery.html", {"page": gallery_page(request)})
+
+
+class StudioGenerateView(APIView):
+    """POST JSON with the API's fields; answers the API's status body. Session auth only,
+    so DRF enforces the CSRF token."""
+
+    authentication_classes = [SessionAuthentication]
+
+    def post(self, request):
+        serializer = GenerateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job, _created = services.create_job(request.user, serializer.validated_data, source="studio")
+        return Response(selectors.job_status_body(job, request), status=200)
+
+
+class StudioRerunView(APIView):
+    """POST {"seed": "same" | "new"}: a new job like one of the user's own."""
+
+    authentication_classes = [SessionAuthentication]
+
+    def post(self, request, job_id):
+        job = access_job(request.user, job_id)
+        seed = request.data.get("seed") if isinstance(request.data, dict) else None
+        if seed not in {"same", "new"}:
+            return Response(
+                {"error": {"code": "validation_error", "message": 'seed must be "same" or "new".'}}, status=400
+            )
+        new_job = rerun_job(job, new_seed=seed == "new", source="studio")
+        return Response(selectors.job_status_body(new_job, request), status=200)
