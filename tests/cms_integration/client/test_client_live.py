@@ -190,7 +190,7 @@ def test_download_picks_up_an_interrupted_earlier_call(client, tmp_path):
     assert path.read_bytes() == full
 
 
-def test_async_client_with_batch_processor(live, live_tokens):
+def test_async_client_with_batch_processor(live, live_tokens, tmp_path):
     reports = []
 
     async def main():
@@ -204,10 +204,19 @@ def test_async_client_with_batch_processor(live, live_tokens):
                 ["a koi pond in the rain", {"prompt": "too long", "duration": 60}, "a neon city street at night"]
             )
             done_one = await aclient.wait(one, timeout=180)
-            return result, done_one
+            # async download, resuming what an interrupted earlier call left behind
+            whole = await aclient.download(done_one, tmp_path / "whole.mp4")
+            (tmp_path / "lantern.mp4.part").write_bytes(whole.read_bytes()[:500])
+            sent = []
+            resumed = await aclient.download(
+                done_one.video_id, tmp_path / "lantern.mp4", on_progress=lambda n, t: sent.append(n)
+            )
+            return result, done_one, whole.read_bytes(), resumed.read_bytes(), sent
 
-    result, done_one = asyncio.run(main())
+    result, done_one, whole, resumed, sent = asyncio.run(main())
     assert done_one.video_id
+    assert resumed == whole and hashlib.sha256(whole).hexdigest() == done_one["video"]["sha256"]
+    assert sent[-1] == len(whole)
     assert sorted(e["prompt"] for e in result["completed"]) == ["a koi pond in the rain", "a neon city street at night"]
     assert all(e["video_id"] and e["task_id"] for e in result["completed"])
     (failed,) = result["failed"]
