@@ -137,8 +137,18 @@ def test_phpunit_suite_against_real_wordpress_and_live_service(live, wp_service,
     }
     WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    # COGVIDEOX_PHPUNIT_ARGS: extra arguments while working on the plugin, e.g. "--filter Webhook".
+    extra = os.environ.get("COGVIDEOX_PHPUNIT_ARGS", "").split()
     proc = subprocess.run(
-        [phpunit, "-c", str(HERE / "phpunit.xml.dist"), "--testdox", "--log-junit", str(WP_ARTIFACTS / "phpunit.xml")],
+        [
+            phpunit,
+            "-c",
+            str(HERE / "phpunit.xml.dist"),
+            "--testdox",
+            "--log-junit",
+            str(WP_ARTIFACTS / "phpunit.xml"),
+            *extra,
+        ],
         cwd=HERE,
         env=env,
         capture_output=True,
@@ -235,7 +245,7 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
                 close_guide.first.click()
             title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
             title.click()
-            title.type("Fox in the snow")
+            title.press_sequentially("Fox in the snow")
 
             box = page.locator("#cogvideox-box")
             box.scroll_into_view_if_needed()
@@ -291,6 +301,27 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
             expect(row.first).to_be_visible()
             expect(row.first).to_contain_text("Fox in the snow")
             shot(page, "05-media-library")
+
+            # The same meta box in the classic editor: generate, insert a [video] shortcode, save.
+            classic_id = int(site.php("classic-post", "Heron at the lake").strip())
+            page.goto(f"{site.url}/wp-admin/post.php?post={classic_id}&action=edit")
+            expect(page.locator("#post-body #cogvideox-box")).to_be_visible()
+            expect(page.locator("#cogvideox-prompt")).to_have_value("Heron at the lake")
+            page.click("#cogvideox-generate")
+            expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
+            page.click("#content-html")  # the Text tab, so the shortcode lands in the textarea
+            page.click("#cogvideox-insert")
+            expect(page.locator("#content")).to_have_value(
+                re.compile(r'\[video mp4="[^"]+\.mp4" poster="[^"]+\.jpg"\]')
+            )
+            page.click("#cogvideox-featured")
+            expect(page.locator("#postimagediv img")).to_be_visible()
+            shot(page, "06-classic-editor")
+            page.click("#save-post")
+            expect(page.locator("#message")).to_contain_text("Post draft updated")
+            expect(page.locator("#content")).to_have_value(re.compile(r"\[video mp4="))
+            expect(page.locator("#postimagediv img")).to_be_visible()
+            assert token not in page.content()
         except Exception:
             shot(page, "failure")
             print("---- php -S log ----\n" + site.server_log()[-4000:])

@@ -5,6 +5,7 @@
  *   php wp-setup.php install            wp_install() + permalinks + test users
  *   php wp-setup.php activate           activate_plugin( 'cogvideox/cogvideox.php' )
  *   php wp-setup.php set-option NAME VALUE
+ *   php wp-setup.php classic-post TITLE   a draft that opens in the classic editor; prints its id
  *
  * Environment: COGVIDEOX_WP_CONFIG (Debian config name), COGVIDEOX_WP_URL,
  * COGVIDEOX_WP_PASSWORD (password of every test user).
@@ -87,6 +88,26 @@ switch ( $cogvideox_command ) {
 			exit( 1 );
 		}
 		echo "activated\n";
+		break;
+
+	case 'classic-post':
+		// A draft that opens in the classic editor (see mu-plugins/cogvideox-test-classic-editor.php).
+		$cogvideox_admin = get_user_by( 'login', 'admin' );
+		$cogvideox_post  = wp_insert_post(
+			array(
+				'post_title'   => $argv[2],
+				'post_status'  => 'draft',
+				'post_author'  => $cogvideox_admin->ID,
+				'post_content' => 'Classic editor post.',
+			),
+			true
+		);
+		if ( is_wp_error( $cogvideox_post ) ) {
+			fwrite( STDERR, $cogvideox_post->get_error_message() . "\n" );
+			exit( 1 );
+		}
+		update_post_meta( $cogvideox_post, '_cogvideox_test_classic_editor', '1' );
+		echo $cogvideox_post . "\n";
 		break;
 
 	case 'set-option':

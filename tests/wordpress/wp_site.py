@@ -6,8 +6,10 @@ A site is Debian's WordPress package (/usr/share/wordpress) with its own:
   - wp-content folder in a temporary directory (plugins, uploads; themes linked from the package),
 served by ``php -S`` through ``router.php``.
 
-Usable from pytest (see test_wordpress_plugin.py) or by hand:
+Usable from pytest (see test_wordpress_plugin.py) or by hand (as root: it writes
+/etc/wordpress/config-*.php and creates a MariaDB database):
     python tests/wordpress/wp_site.py --port 8899      # serves until Ctrl-C
+    python tests/wordpress/wp_site.py --zip dist/      # just build dist/cogvideox.zip
 """
 
 from __future__ import annotations
@@ -229,6 +231,8 @@ $table_prefix = 'wp_';
         (self.content_dir / "uploads").mkdir()
         (self.content_dir / "upgrade").mkdir()
         (self.content_dir / "themes").symlink_to(WP_ROOT / "wp-content" / "themes")
+        (self.content_dir / "mu-plugins").mkdir()
+        shutil.copy(HERE / "mu-plugins" / "cogvideox-test-classic-editor.php", self.content_dir / "mu-plugins")
         if self.install_plugin:
             shutil.copytree(PLUGIN_SRC, self.content_dir / "plugins" / "cogvideox")
 
@@ -275,7 +279,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--no-plugin", action="store_true", help="do not pre-install the plugin")
     parser.add_argument("--cron", action="store_true", help="leave WP-Cron on")
+    parser.add_argument("--zip", metavar="DIR", help="only build cogvideox.zip (the installable plugin) into DIR")
     args = parser.parse_args()
+    if args.zip:
+        dest = Path(args.zip)
+        dest.mkdir(parents=True, exist_ok=True)
+        print(build_plugin_zip(dest))
+        return
     missing = missing_requirements()
     if missing:
         raise SystemExit("missing: " + ", ".join(missing))
