@@ -267,9 +267,11 @@ def test_register_cms_site_command_prints_the_secret_last_and_updates_in_place(o
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     site = CmsSite.objects.get(owner=owner, name="WP")
     assert site.secret == secret
+    CmsSite.objects.filter(pk=site.pk).update(is_active=False)
     call_command("register_cms_site", owner.username, "--name", "WP", "--webhook-url", "http://127.0.0.1:8081/hook")
     assert capsys.readouterr().out.strip().splitlines()[-1] == secret
-    assert CmsSite.objects.get(pk=site.pk).webhook_url == "http://127.0.0.1:8081/hook"
+    site.refresh_from_db()
+    assert site.webhook_url == "http://127.0.0.1:8081/hook" and site.is_active
     call_command(
         "register_cms_site",
         owner.username,

@@ -99,12 +99,19 @@ def wp_service(live, requirements_present):
         "defaults=dict(name='News clip', text='A short news-style shot of {subject}', is_active=True))"
     )
     live.manage("shell", "-c", template)
-    return {
+    yield {
         "url": live.url,
         "site_token": live.create_token("wp-site-owner"),
         "browser_token": live.create_token("wp-browser-admin"),
         "template_slug": "wp-news-clip",
     }
+    # The service is shared with other modules: leave no template or live webhook target behind.
+    cleanup = (
+        "from videos.models import PromptTemplate; from cms_integration.models import CmsSite; "
+        "PromptTemplate.objects.filter(slug='wp-news-clip').delete(); "
+        "CmsSite.objects.filter(owner__username='wp-site-owner').update(is_active=False)"
+    )
+    live.manage("shell", "-c", cleanup)
 
 
 @pytest.fixture(scope="module")

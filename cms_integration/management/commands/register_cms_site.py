@@ -29,6 +29,7 @@ class Command(BaseCommand):
         if created:
             site = CmsSite(owner=owner, name=name)
         site.webhook_url = webhook_url
+        site.is_active = True  # Registering again also re-enables a deactivated site.
         if new_secret and not created:
             from cms_integration.models import generate_webhook_secret
 
