@@ -1,0 +1,225 @@
+"""The editors' tools in real headless Chromium against the live service (gunicorn + a
+django-q2 worker running the tiny model): a new user opens "/", signs in with the admin
+login that launch.py prints on first start, types a prompt, watches the progress bar reach
+100%, sees the video play in the page and in the admin, and cancels a second job.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.support.live import ARTIFACTS
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Big enough that the job takes a few seconds, so the progress bar is seen moving.
+SLOW_JOB = {"duration": "1", "resolution": "128x128", "steps": "60"}
+
+# Records every value the progress bar takes and the status line beside it.
+WATCH_PROGRESS = """() => {
+    window.progressSeen = [];
+    const bar = document.getElementById('job-progress');
+    new MutationObserver(() => {
+        window.progressSeen.push([Number(bar.value), document.getElementById('job-status').textContent]);
+    }).observe(bar, { attributes: true, attributeFilter: ['value'] });
+}"""
+
+# Plays a <video> from the start and samples it: ready state, paused flag and currentTime
+# over half a second (the tiny videos last about a second).
+PLAYBACK = """async (selector) => {
+    const video = document.querySelector(selector);
+    video.muted = true;
+    video.currentTime = 0;
+    try { await video.play(); } catch (e) { return { error: String(e) }; }
+    const times = [];
+    for (let i = 0; i < 6; i++) { times.push(video.currentTime); await new Promise(r => setTimeout(r, 80)); }
+    return { readyState: video.readyState, paused: video.paused, times, src: video.currentSrc,
+             width: video.videoWidth, height: video.videoHeight, error: video.error && video.error.message };
+}"""
+
+
+def advancing(times: list[float]) -> bool:
+    return any(later > earlier for earlier, later in zip(times, times[1:], strict=False))
+
+
+def launch_credentials(live) -> tuple[str, str]:
+    """Run launch.py's own first-start step in the live service and read what it prints;
+    when an earlier test already created the admin, read the owner-only credentials file it
+    points to, exactly as a returning operator would."""
+    printed = live.manage("shell", "-c", "import launch; launch.ensure_admin_account()").stdout
+    match = re.search(r"username: (\S+)\n\s+password: (\S+)", printed)
+    if match is None:
+        saved = (live.data_dir / "admin-credentials.txt").read_text()
+        match = re.search(r"username: (\S+)\npassword: (\S+)", saved)
+    return match.group(1), match.group(2)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def studio(chromium, live):
+    """One signed-in browser for the module, logged in through the real form."""
+    username, password = launch_credentials(live)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(live.url + "/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(live.url + "/")
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+    yield page
+    assert page.errors == []
+    context.close()
+
+
+def fill_slow_job(page: Page, prompt: str) -> None:
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_label("Duration", exact=True).select_option(SLOW_JOB["duration"])
+    page.get_by_label("Resolution", exact=True).fill(SLOW_JOB["resolution"])
+    page.get_by_text("Advanced").click()
+    page.get_by_label("Steps", exact=True).fill(SLOW_JOB["steps"])
+
+
+def api_status(page: Page, live, task_id: str) -> dict:
+    # The page's own session cookie: the API accepts session auth.
+    return page.request.get(f"{live.url}/api/status/{task_id}").json()
+
+
+def test_generate_watch_progress_and_play(studio: Page, live):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = studio
+    page.goto(live.url + "/")
+    page.evaluate(WATCH_PROGRESS)
+    fill_slow_job(page, "A red fox running through fresh snow, cinematic light")
+    page.get_by_role("button", name="Generate").click()
+
+    panel = page.locator("#job-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_have_attribute("data-status", "completed", timeout=180_000)
+    task_id = panel.get_attribute("data-task-id")
+    seen = page.evaluate("window.progressSeen")
+    values = [value for value, _text in seen]
+    assert values[-1] == 100 and seen[-1][1] == "Done: 100%."
+    assert values == sorted(values), f"the bar went backwards: {values}"
+    between = [(value, text) for value, text in seen if 0 < value < 100]
+    assert between, f"never saw the bar between 0 and 100: {seen}"
+    assert any("denoising" in text and "step" in text for _value, text in between), between
+
+    playback = page.evaluate(PLAYBACK, "#result-video")
+    assert playback.get("error") is None, playback
+    assert playback["readyState"] >= 2 and not playback["paused"]
+    assert (playback["width"], playback["height"]) == (128, 128)
+    assert advancing(playback["times"]), playback
+
+    status = api_status(page, live, task_id)
+    assert status["status"] == "completed" and status["params"]["num_inference_steps"] == 60
+    assert playback["src"] == status["video_url"]
+    # The gallery refreshed with the new video at the top.
+    first_card = page.locator(".gallery-card").first
+    expect(first_card).to_have_attribute("data-job-id", task_id)
+    expect(first_card.locator("a", has_text="Download")).to_have_attribute(
+        "href", f"/api/download/{status['video_id']}"
+    )
+    page.screenshot(path=str(ARTIFACTS / "studio.png"), full_page=True)
+    studio.finished_task = task_id
+
+
+def test_the_video_plays_in_the_admin(studio: Page, live):
+    task_id = getattr(studio, "finished_task", None)
+    assert task_id, "needs the video of test_generate_watch_progress_and_play"
+    page = studio
+    page.goto(f"{live.url}/admin/videos/videojob/")
+    thumb = page.locator(f"tr:has(a[href*='{task_id}']) img.cv-thumb")
+    expect(thumb).to_be_visible()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 128
+
+    page.goto(f"{live.url}/admin/videos/videojob/{task_id}/change/")
+    expect(page.locator(".cv-badge.cv-completed")).to_have_text("Completed")
+    seed = api_status(page, live, task_id)["seed"]
+    expect(page.locator("table.cv-params tr", has_text="seed").locator("td")).to_have_text(str(seed))
+    playback = page.evaluate(PLAYBACK, "video.cv-player")
+    assert playback.get("error") is None, playback
+    assert playback["readyState"] >= 2 and not playback["paused"]
+    assert advancing(playback["times"]), playback
+    # Seeking works because the download answers Range requests.
+    assert page.evaluate(
+        """async () => { const v = document.querySelector('video.cv-player'); v.pause(); v.currentTime = 0.75;
+        await new Promise(r => v.addEventListener('seeked', r, { once: true })); return v.currentTime; }"""
+    ) == pytest.approx(0.75, abs=0.2)
+    page.screenshot(path=str(ARTIFACTS / "admin-job.png"), full_page=True)
+
+
+def test_cancel_a_second_job(studio: Page, live):
+    page = studio
+    page.goto(live.url + "/")
+    cards_before = page.locator(".gallery-card").count()
+    fill_slow_job(page, "A slow lighthouse beam sweeping over a stormy sea")
+    page.get_by_role("button", name="Generate").click()
+    panel = page.locator("#job-panel")
+    expect(panel).to_have_attribute("data-status", re.compile("queued|processing"))
+    task_id = panel.get_attribute("data-task-id")
+    page.get_by_role("button", name="Cancel").click()
+    expect(panel).to_have_attribute("data-status", "canceled")
+    expect(page.locator("#job-status")).to_have_text("Canceled.")
+    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    assert api_status(page, live, task_id)["status"] == "canceled"
+    page.reload()
+    assert page.locator(".gallery-card").count() == cards_before
+
+
+def test_errors_are_shown_next_to_the_field(studio: Page, live):
+    page = studio
+    page.goto(live.url + "/")
+    page.get_by_label("Prompt", exact=True).fill("A quiet harbour at dawn")
+    page.get_by_label("Resolution", exact=True).fill("100x100")
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("#resolution-error")
+    expect(error).to_contain_text("width 100 is not a multiple of 16")
+    expect(page.get_by_label("Resolution", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-error")).to_have_text("The request has invalid fields.")
+
+
+def test_phone_sized_layout(chromium, studio: Page, live):
+    phone = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        storage_state=studio.context.storage_state(),  # the same signed-in session
+    )
+    page = phone.new_page()
+    page.goto(live.url + "/")
+    expect(page.get_by_role("button", name="Generate")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.get_by_label("Prompt", exact=True).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(ARTIFACTS / "studio-phone.png"), full_page=True)
+    phone.close()
+
+
+def test_login_refuses_a_wrong_password(chromium, live):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(live.url + "/login/")
+    page.get_by_label("Username", exact=True).fill("admin")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("didn't match")
+    assert httpx.get(live.url + "/", follow_redirects=False).status_code == 302
+    context.close()
