@@ -197,6 +197,8 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
     token = wp_service["browser_token"]
     archive = build_plugin_zip(tmp_path)
     WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for stale in WP_ARTIFACTS.glob("*.png"):
+        stale.unlink()
     shot = lambda page, name: page.screenshot(path=str(WP_ARTIFACTS / f"{name}.png"), full_page=True)  # noqa: E731
 
     with sync_playwright() as p:
@@ -309,6 +311,21 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
             expect(row.first).to_contain_text("Fox in the snow")
             shot(page, "05-media-library")
 
+            # The article's flow, opt-in: "generate when I save", through the block editor's meta box save.
+            page.goto(f"{site.url}/wp-admin/post-new.php")
+            page.wait_for_function("() => window.wp && wp.data && wp.data.select('core/editor').getCurrentPostId()")
+            title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
+            title.click()
+            title.press_sequentially("Saved with a video")
+            page.locator("#cogvideox-box").scroll_into_view_if_needed()
+            page.check("#cogvideox-generate-on-save")
+            page.click(".editor-post-save-draft")
+            expect(page.locator(".editor-post-saved-state")).to_contain_text("Saved", timeout=30_000)
+            expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
+            expect(page.locator("#cogvideox-preview")).to_have_attribute("src", re.compile(r"\.mp4$"))
+            expect(page.locator("#cogvideox-generate-on-save")).to_be_checked()
+            shot(page, "06-generated-on-save")
+
             # The same meta box in the classic editor: generate, insert a [video] shortcode, save.
             classic_id = int(site.php("classic-post", "Heron at the lake").strip())
             page.goto(f"{site.url}/wp-admin/post.php?post={classic_id}&action=edit")
@@ -323,7 +340,7 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
             )
             page.click("#cogvideox-featured")
             expect(page.locator("#postimagediv img")).to_be_visible()
-            shot(page, "06-classic-editor")
+            shot(page, "07-classic-editor")
             page.click("#save-post")
             expect(page.locator("#message")).to_contain_text("Post draft updated")
             expect(page.locator("#content")).to_have_value(re.compile(r"\[video mp4="))
