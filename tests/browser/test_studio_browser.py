@@ -165,6 +165,68 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     page.screenshot(path=str(ARTIFACTS / "admin-job.png"), full_page=True)
 
 
+def test_gallery_hover_plays_and_same_seed_again_reuses_the_video(studio: Page, live):
+    task_id = getattr(studio, "finished_task", None)
+    assert task_id, "needs the video of test_generate_watch_progress_and_play"
+    page = studio
+    page.goto(live.url + "/")
+    card = page.locator(f".gallery-card[data-job-id='{task_id}']")
+    card.locator("video").hover()
+    page.wait_for_function(
+        "(id) => { const v = document.querySelector(`.gallery-card[data-job-id='${id}'] video`);"
+        " return !v.paused && v.readyState >= 2 && v.currentTime > 0; }",
+        arg=task_id,
+    )
+    expect(card.get_by_role("button", name="Pause")).to_have_attribute("aria-pressed", "true")
+
+    original = api_status(page, live, task_id)
+    card.get_by_role("button", name="Same seed again").click()
+    panel = page.locator("#job-panel")
+    expect(panel).not_to_have_attribute("data-task-id", task_id)
+    expect(panel).to_have_attribute("data-status", "completed")
+    again = api_status(page, live, panel.get_attribute("data-task-id"))
+    # Same parameters and seed: the service answers with the video already made.
+    assert again["seed"] == original["seed"] and again["video_id"] == original["video_id"]
+    expect(page.locator("#result-video")).to_have_attribute("src", original["video_url"])
+
+
+def test_template_preview_in_the_admin_then_generate_from_it_in_the_studio(studio: Page, live):
+    page = studio
+    page.goto(f"{live.url}/admin/videos/prompttemplate/add/")
+    page.get_by_label("Name:").fill("Product shot")
+    page.get_by_label("Text:").fill("A {product} on a {surface}, soft studio light")
+    page.get_by_label("Sample variables:").fill('{"product": "red sneaker", "surface": "oak table"}')
+    page.get_by_label("Default params:").fill('{"duration": 1, "resolution": "64x64", "num_inference_steps": 2}')
+    preview = page.locator("#cv-template-preview")
+    expect(preview.locator(".cv-preview-text")).to_have_text("A red sneaker on a oak table, soft studio light")
+    expect(preview.locator(".cv-warning")).to_have_count(0)
+    # Too long for the model's 226 tokens: the preview warns while typing.
+    page.get_by_label("Text:").fill("A {product} on a {surface}, " + "slow warm morning light over it, " * 60)
+    expect(preview.locator(".cv-warning")).to_contain_text("only the first 226")
+    page.get_by_label("Text:").fill("A {product} on a {surface}, soft studio light")
+    expect(preview.locator(".cv-warning")).to_have_count(0)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    page.goto(live.url + "/")
+    page.get_by_label("Template", exact=True).select_option(label="Product shot")
+    product = page.get_by_label("product", exact=True)
+    expect(product).to_have_value("red sneaker")
+    expect(page.get_by_label("surface", exact=True)).to_have_value("oak table")
+    expect(page.get_by_label("Resolution", exact=True)).to_have_value("64x64")
+    product.fill("blue kite")
+    page.get_by_role("button", name="Generate").click()
+    panel = page.locator("#job-panel")
+    expect(panel).to_have_attribute("data-status", "completed", timeout=120_000)
+    status = api_status(page, live, panel.get_attribute("data-task-id"))
+    assert status["prompt"] == "A blue kite on a oak table, soft studio light"
+    assert status["template"] == "product-shot" and status["variables"] == {
+        "product": "blue kite",
+        "surface": "oak table",
+    }
+    assert (status["resolution"], status["duration"], status["params"]["num_inference_steps"]) == ("64x64", 1, 2)
+
+
 def test_cancel_a_second_job(studio: Page, live):
     page = studio
     page.goto(live.url + "/")

@@ -48,6 +48,14 @@
       : "A beautiful sunset over the ocean with waves crashing";
     if (!chosen) return;
     text.textContent = "Template: " + chosen.text;
+    // The template's defaults fill the form; the user may still change them.
+    const defaults = chosen.default_params || {};
+    if (defaults.duration != null) $("duration").value = String(defaults.duration);
+    if (defaults.resolution) $("resolution").value = defaults.resolution;
+    if (defaults.enhance_quality != null) $("enhance_quality").checked = Boolean(defaults.enhance_quality);
+    if (defaults.num_inference_steps != null) $("num_inference_steps").value = String(defaults.num_inference_steps);
+    if (defaults.guidance_scale != null) $("guidance_scale").value = String(defaults.guidance_scale);
+    if (chosen.default_negative_prompt && !$("negative_prompt").value) $("negative_prompt").value = chosen.default_negative_prompt;
     for (const name of chosen.placeholders) {
       const wrap = document.createElement("div");
       wrap.className = "field";
