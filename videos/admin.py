@@ -83,7 +83,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         ("Problems", {"fields": ("error", "error_code", "warnings_list")}),
         (
             "Timeline",
-            {"fields": ("created_at", "started_at", "finished_at", "generation_time", "attempts", "worker")},
+            {"fields": ("timeline", "generation_time", "attempts", "worker")},
         ),
         (
             "Integration",
@@ -105,9 +105,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         "error",
         "error_code",
         "warnings_list",
-        "created_at",
-        "started_at",
-        "finished_at",
+        "timeline",
         "generation_time",
         "attempts",
         "worker",
@@ -193,6 +191,26 @@ class VideoJobAdmin(admin.ModelAdmin):
             video.size_bytes,
             download_url(video),
             download_url(video, "thumbnail"),
+        )
+
+    @admin.display(description="Timeline (UTC)")
+    def timeline(self, job: VideoJob) -> str:
+        """Times to the second, and each step's offset from creation: a queue wait and a
+        generation time are read at a glance."""
+        rows = []
+        for label, moment in (
+            ("created", job.created_at),
+            ("started", job.started_at),
+            ("cancel requested", job.cancel_requested_at),
+            ("finished", job.finished_at),
+        ):
+            if moment is None:
+                continue
+            offset = (moment - job.created_at).total_seconds()
+            rows.append((label, moment.strftime("%Y-%m-%d %H:%M:%S"), f"+{offset:.1f} s" if offset else ""))
+        return format_html(
+            '<table class="cv-params">{}</table>',
+            format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>", rows),
         )
 
     @admin.display(description="Variables")

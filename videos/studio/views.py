@@ -8,6 +8,7 @@ API's GenerateRequestSerializer, writes are videos.services, reads go through vi
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,6 @@ from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
-from ..admin_site import StudioAdminSite
 from ..api.serializers import GenerateRequestSerializer
 from ..api.templates_view import active_templates
 from ..job_specs import current_profile
@@ -84,7 +84,7 @@ def studio(request: HttpRequest) -> HttpResponse:
         "templates": active_templates(),
         "page": gallery_page(request),
         "running_job": str(running) if running else "",
-        "can_use_admin": StudioAdminSite().has_permission(request),
+        "can_use_admin": admin.site.has_permission(request),
         "urls": {
             "generate": reverse("studio-generate"),
             "gallery": reverse("studio-gallery"),

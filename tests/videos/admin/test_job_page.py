@@ -28,7 +28,7 @@ def test_completed_job_page_has_player_poster_params_and_timeline(editor, editor
     )
     assert "<th scope='row'>seed</th><td>4242</td>" in html
     assert "<th scope='row'>resolution</th><td>64x64</td>" in html
-    assert "Started at" in html and "Finished at" in html
+    assert "<th scope='row'>started</th>" in html and "<th scope='row'>finished</th>" in html
     assert "a lighthouse at dusk" in html
     # Jobs change only through services: no editable form, no save button.
     assert 'name="_save"' not in html
