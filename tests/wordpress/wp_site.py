@@ -33,10 +33,12 @@ PLUGIN_SRC = REPO / "wordpress-plugin"
 WP_ROOT = Path("/usr/share/wordpress")
 WP_CONFIG_DIR = Path("/etc/wordpress")
 
+# An account that may create databases and users. Tried over TCP first, then (as root on the
+# same machine, where Debian's MariaDB uses unix_socket authentication) over the local socket.
 DB_HOST = os.environ.get("COGVIDEOX_WP_DB_HOST", "127.0.0.1")
 DB_PORT = int(os.environ.get("COGVIDEOX_WP_DB_PORT", "3306"))
-DB_USER = os.environ.get("COGVIDEOX_WP_DB_USER", "root")
-DB_PASSWORD = os.environ.get("COGVIDEOX_WP_DB_PASSWORD", "")
+DB_ADMIN_USER = os.environ.get("COGVIDEOX_WP_DB_USER", "root")
+DB_ADMIN_PASSWORD = os.environ.get("COGVIDEOX_WP_DB_PASSWORD", "")
 
 REQUIRED_COMMANDS = ("php", "mysql")
 
@@ -94,6 +96,10 @@ class WordPressSite:
         self.config_name = f"cogvideox-test-{label}-{suffix}"
         self.db_name = f"cogvideox_wp_{label}_{suffix}".replace("-", "_")
         self.password = "pw-" + secrets.token_urlsafe(12)
+        # WordPress connects with its own least-privilege account, like a real install.
+        self.db_user = f"cvx_wp_{suffix}"
+        self.db_password = secrets.token_hex(16)
+        self._admin_cmd: list[str] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"cogvideox-wp-{label}-"))
         self.content_dir = self.tmp / "wp-content"
@@ -148,6 +154,8 @@ class WordPressSite:
             self._server_log = None
         self.config_path.unlink(missing_ok=True)
         self._mysql(f"DROP DATABASE IF EXISTS `{self.db_name}`", check=False)
+        for host in ("127.0.0.1", "localhost"):
+            self._mysql(f"DROP USER IF EXISTS '{self.db_user}'@'{host}'", check=False)
         if os.environ.get("COGVIDEOX_WP_KEEP_TMP") != "1":
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -176,15 +184,40 @@ class WordPressSite:
     def read_debug_log(self) -> str:
         return self.debug_log.read_text(errors="replace") if self.debug_log.exists() else ""
 
+    def _admin_command(self) -> list[str]:
+        if self._admin_cmd is None:
+            tcp = ["mysql", "-h", DB_HOST, "-P", str(DB_PORT), "-u", DB_ADMIN_USER]
+            if DB_ADMIN_PASSWORD:
+                tcp.append(f"-p{DB_ADMIN_PASSWORD}")
+            socket_root = ["mysql", "-u", "root"]
+            errors = []
+            for candidate in (tcp, socket_root):
+                probe = subprocess.run(candidate + ["-e", "SELECT 1"], capture_output=True, text=True, timeout=30)
+                if probe.returncode == 0:
+                    self._admin_cmd = candidate
+                    break
+                errors.append(probe.stderr.strip())
+            else:
+                raise RuntimeError("cannot reach MariaDB as an administrator: " + " | ".join(errors))
+        return self._admin_cmd
+
     def _mysql(self, sql: str, check: bool = True) -> None:
-        cmd = ["mysql", "-h", DB_HOST, "-P", str(DB_PORT), "-u", DB_USER]
-        if DB_PASSWORD:
-            cmd.append(f"-p{DB_PASSWORD}")
-        subprocess.run(cmd + ["-e", sql], check=check, capture_output=True, timeout=30)
+        try:
+            cmd = self._admin_command()
+        except RuntimeError:
+            if check:
+                raise
+            return
+        proc = subprocess.run(cmd + ["-e", sql], capture_output=True, text=True, timeout=30)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"MariaDB refused {sql.split()[0]} ...: {proc.stderr.strip()}")
 
     def _create_database(self) -> None:
         self._mysql(f"DROP DATABASE IF EXISTS `{self.db_name}`")
         self._mysql(f"CREATE DATABASE `{self.db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        for host in ("127.0.0.1", "localhost"):
+            self._mysql(f"CREATE OR REPLACE USER '{self.db_user}'@'{host}' IDENTIFIED BY '{self.db_password}'")
+            self._mysql(f"GRANT ALL PRIVILEGES ON `{self.db_name}`.* TO '{self.db_user}'@'{host}'")
 
     def _write_config(self) -> None:
         salts = "\n".join(
@@ -203,8 +236,8 @@ class WordPressSite:
         config = f"""<?php
 // Throwaway CogVideoX plugin test site; written by tests/wordpress/wp_site.py and removed after the run.
 define('DB_NAME', '{self.db_name}');
-define('DB_USER', '{DB_USER}');
-define('DB_PASSWORD', '{DB_PASSWORD}');
+define('DB_USER', '{self.db_user}');
+define('DB_PASSWORD', '{self.db_password}');
 define('DB_HOST', '{DB_HOST}:{DB_PORT}');
 define('DB_CHARSET', 'utf8mb4');
 define('WP_HOME', '{self.url}');
