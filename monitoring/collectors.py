@@ -106,7 +106,7 @@ class DatabaseCollector:
             "cogvideo_jobs_window_finished", "Jobs finished in the window, by status.", labels=["window", "status"]
         )
         for window in stats.WINDOWS:
-            summary = stats.window_stats(window, slowest=0).summary()
+            summary = stats.window_stats(window, slowest=0, detail=False).summary()
             rate.add_metric([window], _number(summary["success_rate"]))
             for stat, value in summary["generation_seconds"].items():
                 seconds.add_metric([window, stat], _number(value))

@@ -32,7 +32,7 @@ def dashboard_context(window: str) -> dict:
     now = timezone.now()
     selected = stats.window_stats(window, now=now)
     summaries = [
-        selected.summary() if name == window else stats.window_stats(name, now=now, slowest=0).summary()
+        selected.summary() if name == window else stats.window_stats(name, now=now, slowest=0, detail=False).summary()
         for name in stats.WINDOWS
     ]
     hour_label = (lambda c: f"{c['hour']:%H:00}") if window == "24h" else (lambda c: f"{c['hour']:%a %H:00}")
