@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -125,6 +126,7 @@ class WordPressSite:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> WordPressSite:
         try:
+            self._purge_abandoned_sites()
             self._create_database()
             self._write_config()
             self._make_content_dir()
@@ -183,6 +185,26 @@ class WordPressSite:
 
     def read_debug_log(self) -> str:
         return self.debug_log.read_text(errors="replace") if self.debug_log.exists() else ""
+
+    def _purge_abandoned_sites(self, older_than_hours: float = 6) -> None:
+        """Remove what killed runs left behind (config file, database, account). Only old ones:
+        other test runs may be using theirs right now."""
+        cutoff = time.time() - older_than_hours * 3600
+        for config in WP_CONFIG_DIR.glob("config-cogvideox-test-*.php"):
+            try:
+                if config.stat().st_mtime > cutoff:
+                    continue
+                text = config.read_text()
+            except OSError:
+                continue
+            db = re.search(r"define\('DB_NAME', '(cogvideox_wp_[a-z0-9_]+)'\)", text)
+            user = re.search(r"define\('DB_USER', '(cvx_wp_[a-z0-9_]+)'\)", text)
+            if db:
+                self._mysql(f"DROP DATABASE IF EXISTS `{db.group(1)}`", check=False)
+            if user:
+                for host in ("127.0.0.1", "localhost"):
+                    self._mysql(f"DROP USER IF EXISTS '{user.group(1)}'@'{host}'", check=False)
+            config.unlink(missing_ok=True)
 
     def _admin_command(self) -> list[str]:
         if self._admin_cmd is None:
