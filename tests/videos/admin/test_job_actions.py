@@ -36,12 +36,11 @@ def test_cancel_selected_cancels_own_queued_jobs_only(editor, other_editor, edit
 
 
 def test_cancel_selected_reports_finished_jobs(editor, editor_client):
-    done = make_job(editor)
-    worker.run_next_job()
+    done = failed_job(editor)
     response = run_action(editor_client, "cancel_selected", [done], follow=True)
     assert "1 job(s) had already finished." in response.content.decode()
     done.refresh_from_db()
-    assert done.status == JobStatus.COMPLETED
+    assert done.status == JobStatus.FAILED
 
 
 def test_retry_failed_queues_a_copy_with_the_same_parameters(editor, editor_client):
