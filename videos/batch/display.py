@@ -7,8 +7,10 @@ import sys
 import time
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .runner import Snapshot
 
@@ -36,7 +38,7 @@ def describe(snapshot: Snapshot) -> str:
         parts.append("waiting for queue room")
     if snapshot.workers_alive == 0:
         parts.append("no live workers: start them with `python manage.py qcluster`")
-    return " · ".join(parts)
+    return ", ".join(parts)
 
 
 class NullDisplay:
@@ -80,7 +82,8 @@ class LineDisplay(NullDisplay):
 
 
 class BarDisplay(NullDisplay):
-    """Two bars (submitted, finished) with the counts, the running job's step and the ETA."""
+    """Two bars (submitted, finished) and, under them, a line with the counts, the running
+    job's step and the ETA (on its own line, so it fits a narrow terminal)."""
 
     def __init__(self, total: int, console: Console | None = None):
         self.console = console or Console(file=sys.stderr)
@@ -90,23 +93,24 @@ class BarDisplay(NullDisplay):
             BarColumn(bar_width=30),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[detail]}"),
             console=self.console,
-            transient=False,
         )
-        self.submitted = self.progress.add_task("submitted", total=total, detail="")
-        self.finished = self.progress.add_task("finished", total=total, detail="")
+        self.submitted = self.progress.add_task("submitted", total=total)
+        self.finished = self.progress.add_task("finished", total=total)
+        self.detail = Text("")
+        self.live = Live(Group(self.progress, self.detail), console=self.console, refresh_per_second=8)
 
     def __enter__(self) -> BarDisplay:
-        self.progress.start()
+        self.live.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.progress.stop()
+        self.live.stop()
 
     def update(self, snapshot: Snapshot) -> None:
         self.progress.update(self.submitted, completed=snapshot.submitted + snapshot.invalid + snapshot.rejected)
-        self.progress.update(self.finished, completed=snapshot.finished, detail=describe(snapshot))
+        self.progress.update(self.finished, completed=snapshot.finished)
+        self.detail.plain = describe(snapshot)
 
 
 def make_display(mode: str, total: int) -> NullDisplay:

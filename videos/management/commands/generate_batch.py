@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -32,6 +34,10 @@ from videos.batch.runner import (
 
 EXIT_INTERRUPTED = 130
 PRIORITY_RANGE = (-100, 100)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def find_owner(username: str | None):
@@ -133,11 +139,18 @@ class Command(BaseCommand):
             on_update=display.update,
         )
         interrupted = False
+        # `kill` (SIGTERM) stops as cleanly as Ctrl-C: the report is written, and a re-run
+        # resumes. Only the main thread may set handlers (call_command may run elsewhere).
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
         try:
             with display:
                 runner.run()
         except KeyboardInterrupt:
             interrupted = True
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
         results = runner.results
         if interrupted:
             try:
