@@ -28,7 +28,7 @@ STATUSES = [choice for choice, _label in JobStatus.choices]
 
 
 def parse_age(text: str) -> timedelta:
-    """"30d", "12h", "90m", "45s", "2w"; a bare number is days."""
+    """An age such as "30d", "12h", "90m", "45s" or "2w"; a bare number is days."""
     match = AGE_RE.match(text or "")
     if not match:
         raise CommandError(f"{text!r} is not an age; use e.g. 30d, 12h, 90m or 2w.", returncode=2)
