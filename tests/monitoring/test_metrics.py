@@ -231,3 +231,19 @@ def test_counters_of_several_processes_add_up(tmp_path):
         "cogvideo_http_request_duration_seconds_bucket", {"method": "GET", "endpoint": "api-status", "le": "0.025"}
     )
     assert bucket == 7
+
+
+def test_webhook_deliveries_by_outcome(db):
+    from cms_integration.models import WebhookDelivery
+
+    for status, count in (("delivered", 3), ("failed", 2), ("retrying", 1)):
+        for _ in range(count):
+            WebhookDelivery.objects.create(
+                event_type="video.completed", url="https://cms.example/hook", payload={}, status=status
+            )
+    samples = scrape()
+    outcomes = {
+        s: value(samples, "cogvideo_webhook_deliveries", status=s)
+        for s in ("delivered", "failed", "retrying", "pending")
+    }
+    assert outcomes == {"delivered": 3, "failed": 2, "retrying": 1, "pending": 0}
