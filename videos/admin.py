@@ -160,7 +160,10 @@ class VideoJobAdmin(admin.ModelAdmin):
     def progress_bar(self, job: VideoJob) -> str:
         value = 100 if job.status == JobStatus.COMPLETED else job.progress
         return format_html(
-            '<progress max="100" value="{}" aria-label="Progress">{}%</progress> {}%', value, value, value
+            '<progress class="cv-progress" max="100" value="{}" aria-label="Progress">{}%</progress> {}%',
+            value,
+            value,
+            value,
         )
 
     @admin.display(description="Generation time")

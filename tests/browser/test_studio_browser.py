@@ -148,6 +148,7 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     thumb = page.locator(f"tr:has(a[href*='{task_id}']) img.cv-thumb")
     expect(thumb).to_be_visible()
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 128
+    page.screenshot(path=str(ARTIFACTS / "admin-jobs.png"), full_page=True)
 
     page.goto(f"{live.url}/admin/videos/videojob/{task_id}/change/")
     expect(page.locator(".cv-badge.cv-completed")).to_have_text("Completed")

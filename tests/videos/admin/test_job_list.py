@@ -37,7 +37,7 @@ def test_list_shows_poster_status_badge_progress_and_generation_time(editor, edi
     html = editor_client.get(LIST_URL).content.decode()
     assert f'src="/api/download/{video.id}?variant=thumbnail"' in html
     assert '<span class="cv-badge cv-completed">Completed</span>' in html
-    assert '<progress max="100" value="100"' in html
+    assert '<progress class="cv-progress" max="100" value="100"' in html
     seconds = (job.finished_at - job.started_at).total_seconds()
     assert f"{seconds:.1f} s" in html
 
