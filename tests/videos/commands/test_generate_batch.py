@@ -178,3 +178,13 @@ def test_report_json_and_bad_options(owner, tmp_path):
     with pytest.raises(CommandError, match="--owner USERNAME"):
         run(str(path))  # no superuser to default to
     assert VideoJob.objects.count() == 1
+
+
+def test_an_inactive_owner_is_refused(owner, tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("a fox\n")
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    with pytest.raises(CommandError, match="User 'alice' is inactive"):
+        run(str(path), "--owner", owner.username, *TINY)
+    assert not VideoJob.objects.exists()

@@ -78,7 +78,7 @@ def test_csv_batch_with_progress_bar_videos_and_report_then_rerun_adds_nothing(l
     assert len(jobs_with(live, word)) == 3
 
 
-def test_exit_code_is_non_zero_when_a_row_does_not_complete(live, live_tokens, tmp_path):
+def test_exit_code_is_non_zero_when_a_row_does_not_complete(live, live_tokens, owner_http, tmp_path):
     word = tag()
     source = tmp_path / "batch.jsonl"
     source.write_text(
@@ -91,7 +91,7 @@ def test_exit_code_is_non_zero_when_a_row_does_not_complete(live, live_tokens, t
     )
     jobs = wait_until(lambda: len(jobs_with(live, word)) == 2 and jobs_with(live, word), what="two jobs")
     # Cancel the second row while it waits behind the first: the batch cannot all complete.
-    assert live.manage("jobs", "cancel", str(uuid.UUID(str(jobs[1][0])))).returncode == 0
+    assert owner_http.post(f"/api/cancel/{uuid.UUID(str(jobs[1][0]))}").status_code == 200
     stdout, stderr = process.communicate(timeout=180)
     assert process.returncode == 1, stderr[-3000:]
     doc = json.loads(stdout)

@@ -46,6 +46,8 @@ def find_owner(username: str | None):
         user = users.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user {username!r}; create one with `manage.py create_api_token {username}`.")
+        if not user.is_active:
+            raise CommandError(f"User {username!r} is inactive.")
         return user
     admins = list(users.filter(is_superuser=True, is_active=True)[:2])
     if len(admins) != 1:
