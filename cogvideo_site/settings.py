@@ -36,7 +36,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DATA_DIR = Path(os.environ.get("COGVIDEO_DATA_DIR") or BASE_DIR / "data").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+if not DATA_DIR.exists():
+    # Owner-only: the folder holds the database, the secret key and the admin credentials.
+    DATA_DIR.mkdir(parents=True, mode=0o700)
 
 
 def _load_or_create_secret_key() -> str:
@@ -58,6 +60,18 @@ SECRET_KEY = _load_or_create_secret_key()
 DEBUG = env_bool("COGVIDEO_DEBUG", False)
 ALLOWED_HOSTS = env_list("COGVIDEO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("COGVIDEO_CSRF_TRUSTED_ORIGINS", [])
+
+# Behind TLS (nginx terminating HTTPS, see docs/DEPLOY.md): secure cookies, HSTS, redirects.
+if env_bool("COGVIDEO_HTTPS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("COGVIDEO_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("COGVIDEO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # /api/health stays plain HTTP for load balancers probing the node directly.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health"]
 
 INSTALLED_APPS = [
     "videos.admin_site.StudioAdminConfig",  # django.contrib.admin with editor sign-in
@@ -206,7 +220,13 @@ CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "x-csr
 CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Range", "Accept-Ranges", "Content-Length"]
 
 if REDIS_URL_FOR_CACHE := os.environ.get("REDIS_URL", ""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL_FOR_CACHE}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL_FOR_CACHE,
+            "KEY_PREFIX": os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo"),
+        }
+    }
 else:
     # Shared by every process on this host (gunicorn workers), unlike the local-memory cache:
     # throttling counts a token's requests across all of them.
@@ -223,6 +243,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 COGVIDEOX_MODEL = os.environ.get("COGVIDEOX_MODEL", "THUDM/CogVideoX-2b")
 COGVIDEOX_MODEL_REVISION = os.environ.get("COGVIDEOX_MODEL_REVISION", "") or None
 COGVIDEO_DEVICE = os.environ.get("COGVIDEO_DEVICE", "auto")
+# One worker per GPU: each worker process pins itself to the first free entry of this list
+# (e.g. "cuda:0,cuda:1"); empty means every worker uses COGVIDEO_DEVICE.
+COGVIDEO_DEVICES = env_list("COGVIDEO_DEVICES", [])
 COGVIDEO_MEMORY_MODE = os.environ.get("COGVIDEO_MEMORY_MODE", "auto")
 COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
 COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)

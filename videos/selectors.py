@@ -83,9 +83,24 @@ def job_status_body(job: VideoJob, request=None) -> dict:
     return body
 
 
+def _stale_cutoff():
+    return timezone.now() - timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
+
+
 def live_workers():
-    cutoff = timezone.now() - timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
-    return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).order_by("name")
+    return WorkerHeartbeat.objects.filter(last_seen__gte=_stale_cutoff()).order_by("name")
+
+
+def dead_workers(within: timedelta = timedelta(hours=24)):
+    """Workers that heartbeated recently but stopped: crashed, killed or shut down."""
+    return WorkerHeartbeat.objects.filter(
+        last_seen__lt=_stale_cutoff(), last_seen__gte=timezone.now() - within
+    ).order_by("-last_seen")
+
+
+def stale_jobs():
+    """Jobs still marked processing whose worker stopped heartbeating (the reaper's work)."""
+    return VideoJob.objects.filter(status=JobStatus.PROCESSING, heartbeat_at__lt=_stale_cutoff())
 
 
 def _host_memory() -> dict:
@@ -136,9 +151,18 @@ def system_status() -> dict:
             "processing": counts.get(JobStatus.PROCESSING, 0),
             "depth": counts.get(JobStatus.QUEUED, 0) + counts.get(JobStatus.PROCESSING, 0),
             "broker": "redis" if settings.REDIS_URL else "orm",
+            "stale_jobs": stale_jobs().count(),
         },
         "workers": {
             "alive": len(workers),
+            "dead": [
+                {
+                    "name": w.name,
+                    "last_seen": _iso(w.last_seen),
+                    "current_job": str(w.current_job) if w.current_job else None,
+                }
+                for w in dead_workers()[:20]
+            ],
             "list": [
                 {
                     "name": w.name,
@@ -150,6 +174,7 @@ def system_status() -> dict:
                     "last_seen": _iso(w.last_seen),
                     "pipeline_runs": w.jobs_done,
                     "model_loads": w.model_loads,
+                    "device_slot": w.device_slot,
                 }
                 for w in workers
             ],

@@ -306,3 +306,24 @@ def requeue_stale_jobs(stale_after: timedelta | None = None, dead_workers: list[
     if result["requeued"] or result["failed"]:
         logger.warning("reaper: %s", result)
     return result
+
+
+def resend_lost_wakeups(older_than: timedelta | None = None, limit: int = 100) -> int:
+    """Queued jobs whose queue message is gone (the Redis broker has no delivery receipt: a
+    crash between pop and claim loses it) would wait forever. When the broker holds no
+    message but jobs have been queued for a while, send fresh wake-ups; extra ones are
+    harmless, a wake-up with nothing to claim does nothing."""
+    from django_q.brokers import get_broker
+
+    older_than = older_than or timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
+    waiting = list(
+        VideoJob.objects.filter(status=JobStatus.QUEUED, created_at__lt=timezone.now() - older_than)
+        .order_by("-priority", "created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not waiting or get_broker().queue_size() > 0:
+        return 0
+    for pk in waiting:
+        enqueue_job(VideoJob(pk=pk))
+    logger.warning("resent %d queue wake-ups for jobs whose messages were lost", len(waiting))
+    return len(waiting)

@@ -10,6 +10,8 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
 
 
 def reap_stale_jobs() -> dict:
-    from .services import requeue_stale_jobs
+    from .services import requeue_stale_jobs, resend_lost_wakeups
 
-    return requeue_stale_jobs()
+    result = requeue_stale_jobs()
+    result["wakeups_resent"] = resend_lost_wakeups()
+    return result

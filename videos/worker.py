@@ -7,6 +7,8 @@ model, and runs the reaper for jobs of workers that died.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes / cancel checks
 _current_job: uuid.UUID | None = None
 _heartbeat_started = False
+_device_slot: int | None = None
+_slot_lock = None  # the open, locked slot file; the lock lives as long as this process
 _model_error = ""
 
 
@@ -64,11 +68,38 @@ def beat() -> None:
         "memory_mode": engine.memory_mode if engine else "",
         "model_loads": engine_module.load_count,
         "jobs_done": engine_module.generation_count,
+        "device_slot": _device_slot,
         **engine_telemetry(engine),  # device name, model load seconds, GPU memory (monitoring/)
     }
     WorkerHeartbeat.objects.update_or_create(name=worker_name(), defaults=fields)
     if _current_job is not None:
         VideoJob.objects.filter(pk=_current_job, worker=worker_name()).update(heartbeat_at=timezone.now())
+
+
+def pin_device() -> str | None:
+    """One worker per GPU: take the first free slot of COGVIDEO_DEVICES with a per-host file
+    lock (released by the kernel when the process dies, so a respawned worker takes the slot
+    of the one it replaces) and make it this process's device. CUDA is not touched here."""
+    global _device_slot, _slot_lock
+    devices = settings.COGVIDEO_DEVICES
+    if not devices:
+        return None
+    scope = hashlib.sha256(f"{settings.DATA_DIR}:{settings.Q_CLUSTER['name']}".encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"cogvideo-device-slots-{scope}"
+    folder.mkdir(exist_ok=True)
+    for index, device in enumerate(devices):
+        handle = open(folder / f"slot-{index}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _device_slot, _slot_lock = index, handle
+        settings.COGVIDEO_DEVICE = device  # this process only: it was forked for this worker
+        logger.info("worker %s pinned to %s (slot %s)", worker_name(), device, index)
+        return device
+    logger.warning("more workers than COGVIDEO_DEVICES entries; %s shares the default device", worker_name())
+    return None
 
 
 def dead_local_workers() -> list[str]:
@@ -97,6 +128,7 @@ def _heartbeat_loop() -> None:
             beat()
             if time.monotonic() - last_reap > max(interval, settings.COGVIDEO_STALE_AFTER_SECONDS / 2):
                 services.requeue_stale_jobs()
+                services.resend_lost_wakeups()
                 last_reap = time.monotonic()
         except Exception:  # noqa: BLE001 - the heartbeat must outlive a database hiccup
             logger.exception("heartbeat failed")
@@ -126,6 +158,7 @@ def on_worker_spawn(**_kwargs) -> None:
     if _heartbeat_started:
         return
     _heartbeat_started = True
+    pin_device()
     try:
         beat()
         dead = dead_local_workers()

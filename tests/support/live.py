@@ -56,13 +56,48 @@ class LiveService:
             "COGVIDEO_HEARTBEAT_SECONDS": "1",
             "COGVIDEO_STALE_AFTER_SECONDS": "6",
             "PYTHONUNBUFFERED": "1",
+            # Tests poll fast; rate limits have their own tests (tests/videos/api/test_throttling.py).
+            "COGVIDEO_THROTTLE_BURST": "100000/minute",
+            "COGVIDEO_THROTTLE_GENERATE": "100000/minute",
             **(extra_env or {}),
         }
+        self.database = self._own_database()
+        if self.env.get("REDIS_URL"):
+            # One Redis database for every test service, each cluster with its own queue and
+            # cache keys; not the test process's database, which tests flush (cache.clear()).
+            base, _, db = self.env["REDIS_URL"].rpartition("/")
+            self.env["REDIS_URL"] = f"{base}/{(int(db or 0) + 1) % 16}"
+            self.env["COGVIDEO_QUEUE_NAME"] = f"cogvideo-{self.port}"
         self.web_enabled = web
         self.cluster_enabled = cluster
         self.web: subprocess.Popen | None = None
         self.cluster: subprocess.Popen | None = None
         self.logs = self.data_dir / "logs"
+
+    def _own_database(self) -> str | None:
+        """In the scale-out configuration (DATABASE_URL set) each service gets a fresh
+        PostgreSQL database, as SQLite services get a fresh file in their data folder."""
+        url = self.env.get("DATABASE_URL")
+        if not url:
+            return None
+        import psycopg
+
+        name = f"cogvideo_live_{self.port}"
+        base, _, _old = url.rpartition("/")
+        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.env["DATABASE_URL"] = f"{base}/{name}"
+        return name
+
+    def _drop_database(self) -> None:
+        if not self.database:
+            return
+        import psycopg
+
+        base = self.env["DATABASE_URL"].rpartition("/")[0]
+        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
     # -- processes ------------------------------------------------------------------------
     def manage(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -136,6 +171,7 @@ class LiveService:
                 self.web.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.web.pid, signal.SIGKILL)
+        self._drop_database()
 
     def read_log(self, name: str) -> str:
         path = self.logs / f"{name}.log"
