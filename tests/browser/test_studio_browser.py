@@ -144,13 +144,18 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     task_id = getattr(studio, "finished_task", None)
     assert task_id, "needs the video of test_generate_watch_progress_and_play"
     page = studio
-    page.goto(f"{live.url}/admin/videos/videojob/")
+    # From the studio's own link, the way an editor gets there.
+    page.goto(live.url + "/")
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.locator("#content-main").get_by_role("link", name="Video jobs", exact=True).click()
+    expect(page).to_have_url(f"{live.url}/admin/videos/videojob/")
     thumb = page.locator(f"tr:has(a[href*='{task_id}']) img.cv-thumb")
     expect(thumb).to_be_visible()
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 128
     page.screenshot(path=str(ARTIFACTS / "admin-jobs.png"), full_page=True)
 
-    page.goto(f"{live.url}/admin/videos/videojob/{task_id}/change/")
+    page.locator(f"tr:has(a[href*='{task_id}']) td.field-prompt_excerpt a").click()
+    expect(page).to_have_url(f"{live.url}/admin/videos/videojob/{task_id}/change/")
     expect(page.locator(".cv-badge.cv-completed")).to_have_text("Completed")
     seed = api_status(page, live, task_id)["seed"]
     expect(page.locator("table.cv-params tr", has_text="seed").locator("td")).to_have_text(str(seed))
