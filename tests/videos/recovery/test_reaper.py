@@ -62,3 +62,15 @@ def test_revoked_token_is_refused(owner, owner_api):
     Token.objects.filter(user=owner).delete()
     response = owner_api.get("/api/tasks")
     assert response.status_code == 401 and owner.token not in response.content.decode()
+
+
+def test_reaper_is_scheduled_in_django_q(owner):
+    from django_q.models import Schedule
+
+    from videos import tasks
+
+    schedule = Schedule.objects.get(name="cogvideo-reaper")
+    assert schedule.func == "videos.tasks.reap_stale_jobs" and schedule.repeats == -1
+    job = make_job(owner)
+    _claim_and_go_silent(job)
+    assert tasks.reap_stale_jobs() == {"requeued": 1, "failed": 0, "wakeups_resent": 0}
