@@ -26,21 +26,21 @@ def test_purge_removes_rows_and_files_of_finished_jobs(live, live_tokens, tmp_pa
     live.create_token(user)
     live.create_token(keeper)
     source = tmp_path / "batch.txt"
-    source.write_text(f"a short clip {word}\nanother short clip {word}\n")
+    source.write_text(f"a short clip {word}\n")
     code, doc = run_json(live, "generate_batch", str(source), "--owner", user, *TINY, "--wait")
-    assert code == 0 and doc["summary"]["completed"] == 2
+    assert code == 0 and doc["summary"]["completed"] == 1
     kept = tmp_path / "kept.txt"
     kept.write_text(f"a clip to keep {word}\n")
     assert run_json(live, "generate_batch", str(kept), "--owner", keeper, *TINY, "--wait")[0] == 0
     media = live.data_dir / "media"
     names = files_of(live, user)
-    assert len(names) == 4 and all((media / name).is_file() for name in names)
+    assert len(names) == 2 and all((media / name).is_file() for name in names)
     others = files_of(live, keeper)
     assert len(others) == 2
 
     done = live.manage("jobs", "purge", "--older-than", "0s", "--owner", user, "--json")
     result = json.loads(done.stdout)
-    assert (result["jobs"], result["videos"], result["files"], result["missing_files"]) == (2, 2, 4, [])
+    assert (result["jobs"], result["videos"], result["files"], result["missing_files"]) == (1, 1, 2, [])
     assert not any((media / name).exists() for name in names)
     assert files_of(live, user) == []
     remaining = query(
