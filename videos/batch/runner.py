@@ -145,7 +145,7 @@ class BatchRunner:
         if result.status in (INVALID, REJECTED, JobStatus.FAILED, JobStatus.CANCELED):
             return True
         if result.status == JobStatus.COMPLETED:
-            return self.out_dir is None or bool(result.file) or not result.video_id
+            return self.out_dir is None or bool(result.file) or bool(result.error) or not result.video_id
         return False
 
     # -- submission ------------------------------------------------------------------------
@@ -224,8 +224,11 @@ class BatchRunner:
         if self.out_dir is None:
             return
         for result in self.results:
-            if result.status == JobStatus.COMPLETED and result.video_id and not result.file:
-                result.file = str(copy_video(result, self.out_dir))
+            if result.status == JobStatus.COMPLETED and result.video_id and not result.file and not result.error:
+                try:
+                    result.file = str(copy_video(result, self.out_dir))
+                except OSError as exc:  # disk full, folder not writable, file purged meanwhile
+                    result.error = f"could not copy the video to --out: {exc.strerror or exc}"
 
     # -- display ---------------------------------------------------------------------------
     def _workers(self) -> int | None:
@@ -281,7 +284,9 @@ def copy_video(result: RowResult, out_dir: Path) -> Path:
     name; a file already there from an earlier run is kept."""
     from ..models import Video
 
-    video = Video.objects.get(pk=result.video_id)
+    video = Video.objects.filter(pk=result.video_id).first()
+    if video is None:
+        raise FileNotFoundError(f"video {result.video_id} was deleted")
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / output_name(result)
     if target.exists() and target.stat().st_size == video.size_bytes:
@@ -304,9 +309,10 @@ def summarize(results: list[RowResult]) -> dict[str, int]:
 
 
 def exit_code(results: list[RowResult], *, waited: bool) -> int:
-    """0 when every row is fine: completed (after --wait) or accepted (without it)."""
+    """0 when every row is fine: completed (after --wait) or accepted (without it), and its
+    video copied when --out was given."""
     for result in results:
-        if result.status in (INVALID, REJECTED, PENDING, JobStatus.FAILED, JobStatus.CANCELED):
+        if result.status in (INVALID, REJECTED, PENDING, JobStatus.FAILED, JobStatus.CANCELED) or result.error:
             return 1
         if waited and result.status not in OK_STATUSES:
             return 1

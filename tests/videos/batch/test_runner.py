@@ -80,3 +80,15 @@ def test_output_names_and_exit_codes():
     assert exit_code([done, queued], waited=True) == 1
     assert exit_code([done, failed], waited=False) == 1
     assert exit_code([done], waited=True) == 0
+
+
+def test_a_video_that_cannot_be_copied_is_reported_and_fails_the_run(owner, tmp_path):
+    runner = BatchRunner(planned(1), owner, wait=True, out_dir=tmp_path / "out")
+    step(runner)
+    result = runner.results[0]
+    # Completed, but its video is gone by the time the command copies it (purged meanwhile).
+    result.status, result.video_id = JobStatus.COMPLETED, "00000000-0000-0000-0000-000000000001"
+    runner._copy_outputs()
+    assert result.file == "" and result.error.startswith("could not copy the video to --out")
+    assert runner.finished()  # settled: the run does not wait forever for the copy
+    assert exit_code(runner.results, waited=True) == 1
