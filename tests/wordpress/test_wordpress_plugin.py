@@ -193,6 +193,8 @@ def fresh_site(requirements_present):
 def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_service, fresh_site, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    # Two shared cores and a worker running the model: give every expectation room.
+    expect.set_options(timeout=30_000)
     site = fresh_site
     token = wp_service["browser_token"]
     archive = build_plugin_zip(tmp_path)
