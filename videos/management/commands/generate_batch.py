@@ -157,7 +157,7 @@ class Command(BaseCommand):
         if interrupted:
             try:
                 runner.refresh()  # best effort: the report shows where things stood
-            except Exception:  # noqa: BLE001 - a second Ctrl-C or a closed connection
+            except Exception:  # noqa: BLE001 - e.g. a database connection cut by the signal
                 pass
         summary = summarize(results)
         code = EXIT_INTERRUPTED if interrupted else exit_code(results, waited=wait)
