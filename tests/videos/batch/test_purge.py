@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -18,6 +19,14 @@ from videos.batch.maintenance import purge
 from videos.models import JobStatus, Video, VideoJob
 
 OLD = timezone.now() - timedelta(days=40)
+
+
+@pytest.fixture(autouse=True)
+def own_media_folder(settings, tmp_path):
+    """Purge sweeps the whole video folder for unreferenced files: give it a folder of its
+    own, so it can never touch files that belong to another test or a local service."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    assert default_storage.path("videos").startswith(str(tmp_path))
 
 
 def completed_job(owner, prompt: str) -> VideoJob:
