@@ -162,6 +162,16 @@ def run_services(host: str, port: int, args: argparse.Namespace) -> int:
         )  # fmt: skip
     if not args.no_worker:
         children.append(subprocess.Popen([python, "manage.py", "qcluster"], cwd=ROOT, start_new_session=True))
+        # The light events cluster (webhook deliveries) on its own queue; see settings.py.
+        events = os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo") + "-events"
+        children.append(
+            subprocess.Popen(
+                [python, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env={**os.environ, "Q_CLUSTER_NAME": events},
+                start_new_session=True,
+            )
+        )
     shown = "0.0.0.0 (all interfaces)" if host == "0.0.0.0" else host
     print(f"CogVideoX Studio on http://{shown}:{port}/  (API under /api/, admin under /admin/)", flush=True)
 

@@ -142,13 +142,19 @@ def enqueue_attempt(delivery_pk: int, delay_seconds: int = 0) -> None:
     from django_q.tasks import async_task, schedule
 
     if delay_seconds <= 0:
-        async_task("cms_integration.tasks.deliver_webhook", delivery_pk, task_name=f"webhook-{delivery_pk}")
+        async_task(
+            "cms_integration.tasks.deliver_webhook",
+            delivery_pk,
+            task_name=f"webhook-{delivery_pk}",
+            cluster=settings.COGVIDEO_EVENTS_QUEUE,
+        )
     else:
         schedule(
             "cms_integration.tasks.deliver_webhook", delivery_pk,
             name=f"webhook-{delivery_pk}-{int(time.time() * 1000)}",
             schedule_type=Schedule.ONCE, repeats=1,
             next_run=timezone.now() + timedelta(seconds=delay_seconds),
+            cluster=settings.COGVIDEO_EVENTS_QUEUE,
         )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ COGVIDEO_DATA_DIR. DATABASE_URL switches to PostgreSQL, REDIS_URL to the Redis b
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -161,8 +162,13 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("COGVIDEO_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "media/"
+# Videos go through Django's storage API: the local/shared filesystem by default, or any
+# django-storages backend (e.g. "storages.backends.s3.S3Storage" with its options as JSON).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get("COGVIDEO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("COGVIDEO_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Static files are served from the app folders directly, so no collectstatic step is
@@ -251,6 +257,8 @@ COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
 COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)
 COGVIDEO_VAE_TILING = env_bool("COGVIDEO_VAE_TILING", True)
 COGVIDEO_PUBLIC_URL = os.environ.get("COGVIDEO_PUBLIC_URL", "").rstrip("/")
+# Behind nginx: downloads answer with X-Accel-Redirect to this internal location + file name.
+COGVIDEO_X_ACCEL_PREFIX = os.environ.get("COGVIDEO_X_ACCEL_PREFIX", "")
 COGVIDEO_MAX_ATTEMPTS = env_int("COGVIDEO_MAX_ATTEMPTS", 2)
 COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
@@ -286,6 +294,13 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 0.1,
     "label": "Job queue",
+}
+# Webhook deliveries and other short events run in a second, light cluster on their own
+# queue (`Q_CLUSTER_NAME=<name>-events manage.py qcluster`; launch.py starts it), so a
+# completion webhook never waits behind queued GPU jobs.
+COGVIDEO_EVENTS_QUEUE = f"{Q_CLUSTER['name']}-events"
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    COGVIDEO_EVENTS_QUEUE: {"workers": 2, "timeout": 120, "retry": 300, "queue_limit": 4, "recycle": 500}
 }
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

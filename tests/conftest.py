@@ -7,16 +7,13 @@ users. Live tests use `live`: real gunicorn + django-q2 processes on their own d
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
-_SESSION_DIR = Path(tempfile.mkdtemp(prefix="cogvideo-tests-"))
-# Before Django reads its settings: the test process gets its own data folder and model.
-os.environ["COGVIDEO_DATA_DIR"] = str(_SESSION_DIR / "in-process")
-os.environ.setdefault("COGVIDEOX_MODEL", "tiny-random")
+from tests.support.test_env import SESSION_DIR  # noqa: E402 - also loaded first via `-p`
+
+_SESSION_DIR = Path(SESSION_DIR)
 
 from tests.support.live import LiveService  # noqa: E402
 

@@ -117,7 +117,7 @@ def test_article_python_flow_gets_a_playable_mp4(launched, tmp_path):
 def test_ctrl_c_stops_web_and_worker(launched):
     process = launched["process"]
     children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-    assert len(children) == 2  # gunicorn and qcluster
+    assert len(children) == 3  # gunicorn, the GPU cluster and the events cluster
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0
     time.sleep(0.5)

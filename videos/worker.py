@@ -155,8 +155,10 @@ def _preload() -> None:
 def on_worker_spawn(**_kwargs) -> None:
     """django-q2's post_spawn signal, in the freshly forked worker process."""
     global _heartbeat_started
-    if _heartbeat_started:
-        return
+    from django_q.conf import Conf
+
+    if _heartbeat_started or Conf.CLUSTER_NAME != Conf.PREFIX:
+        return  # not a GPU worker: the events cluster (webhooks) loads no model
     _heartbeat_started = True
     pin_device()
     try:

@@ -72,6 +72,7 @@ class LiveService:
         self.cluster_enabled = cluster
         self.web: subprocess.Popen | None = None
         self.cluster: subprocess.Popen | None = None
+        self.events: subprocess.Popen | None = None  # the webhook/events cluster
         self.logs = self.data_dir / "logs"
 
     def _own_database(self) -> str | None:
@@ -111,12 +112,11 @@ class LiveService:
             timeout=timeout,
         )
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], **extra_env: str) -> subprocess.Popen:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
-        return subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        env = {**self.env, **extra_env}
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self) -> LiveService:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +134,9 @@ class LiveService:
 
     def start_cluster(self) -> subprocess.Popen:
         self.cluster = self._spawn("cluster", [PYTHON, "manage.py", "qcluster"])
+        if self.events is None or self.events.poll() is not None:
+            events_name = self.env.get("COGVIDEO_QUEUE_NAME", "cogvideo") + "-events"
+            self.events = self._spawn("events", [PYTHON, "manage.py", "qcluster"], Q_CLUSTER_NAME=events_name)
         return self.cluster
 
     def stop_cluster(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
@@ -165,6 +168,12 @@ class LiveService:
 
     def stop(self) -> None:
         self.stop_cluster()
+        if self.events and self.events.poll() is None:
+            self.events.send_signal(signal.SIGTERM)
+            try:
+                self.events.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.events.pid, signal.SIGKILL)
         if self.web and self.web.poll() is None:
             self.web.send_signal(signal.SIGTERM)
             try:

@@ -60,3 +60,12 @@ def test_stranger_gets_404_staff_gets_the_file(video, stranger_api, staff_api):
 
 def test_task_id_is_not_a_video_id(owner_api, video):
     assert owner_api.get(f"/api/download/{video.job_id}").status_code == 404
+
+
+def test_behind_nginx_the_bytes_are_left_to_x_accel_redirect(owner_api, stranger_api, video, settings):
+    settings.COGVIDEO_X_ACCEL_PREFIX = "/protected-media/"
+    response = owner_api.get(f"/api/download/{video.id}")
+    assert response.status_code == 200 and body(response) == b""
+    assert response["X-Accel-Redirect"] == f"/protected-media/{video.file.name}"
+    assert response["Content-Type"] == "video/mp4"
+    assert stranger_api.get(f"/api/download/{video.id}").status_code == 404  # the check stays here
