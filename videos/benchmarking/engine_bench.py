@@ -50,6 +50,9 @@ class BenchConfig:
     guidance_scale: float = 6.0
     seed: int = 42
     firstblock_threshold: float = 0.05
+    # Emulate a smaller GPU: before loading, hold all free GPU memory but this many GiB, so
+    # `auto` sees (and every allocation must fit in) that budget. 0: the whole GPU.
+    gpu_budget_gib: float = 0.0
     prompt: str = "A panda playing a guitar by a campfire in a bamboo forest, cinematic lighting"
 
     @property
@@ -61,6 +64,8 @@ class BenchConfig:
             parts.append("compile")
         if self.quantize != "none":
             parts.append(self.quantize)
+        if self.gpu_budget_gib:
+            parts.append(f"budget={self.gpu_budget_gib:g}GiB")
         return " ".join(parts)
 
     def with_overrides(self, text: str) -> BenchConfig:
@@ -112,12 +117,17 @@ def measure(config: BenchConfig, frames_path: Path | None = None) -> dict:
         firstblock_threshold=config.firstblock_threshold,
     )
     cuda = config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
+    held_bytes = 0
+    if cuda and config.gpu_budget_gib:
+        free, _total = torch.cuda.mem_get_info()
+        held_bytes = max(0, int(free - config.gpu_budget_gib * 2**30))
+        _held = torch.empty(held_bytes, dtype=torch.uint8, device="cuda")  # noqa: F841 - kept until exit
     started = time.perf_counter()
     engine = load_engine(config.model, config.memory_mode, config.device, options)
     if cuda:
         torch.cuda.synchronize()
     load_seconds = time.perf_counter() - started
-    load_peak_gpu = torch.cuda.max_memory_allocated() if cuda else None
+    load_peak_gpu = torch.cuda.max_memory_allocated() - held_bytes if cuda else None
     request = GenerationRequest(
         prompt=config.prompt,
         negative_prompt="",
@@ -163,7 +173,7 @@ def measure(config: BenchConfig, frames_path: Path | None = None) -> dict:
                     "encode_seconds": encode_seconds,
                     "generate_seconds": generate_seconds,
                     "end_to_end_seconds": generate_seconds + encode_seconds,
-                    "peak_gpu_bytes": torch.cuda.max_memory_allocated() if cuda else None,
+                    "peak_gpu_bytes": torch.cuda.max_memory_allocated() - held_bytes if cuda else None,
                     "video_bytes": (scratch / "bench.mp4").stat().st_size,
                 }
             )
@@ -225,3 +235,22 @@ def child_main(config_json: str, output: str) -> None:
     output_path = Path(output)
     result = measure(config, frames_path=output_path.with_suffix(".npy"))
     output_path.write_text(json.dumps(result))
+
+
+def merge_rounds(results: list[dict]) -> dict:
+    """One configuration measured in several rounds: medians over every timed run of every
+    round (load time: median over rounds; peaks: the highest)."""
+    if len(results) == 1:
+        return results[0]
+    merged = dict(results[0])
+    runs = [run for result in results for run in result["runs"]]
+    merged["runs"] = runs
+    merged["rounds"] = len(results)
+    merged["load_seconds"] = statistics.median(result["load_seconds"] for result in results)
+    merged["compile_warmup_seconds"] = statistics.median(result["compile_warmup_seconds"] for result in results)
+    summary = {name: statistics.median(run[name] for run in runs) for name in METRICS}
+    peaks = [result["summary"]["peak_gpu_bytes"] for result in results if result["summary"]["peak_gpu_bytes"]]
+    summary["peak_gpu_bytes"] = max(peaks) if peaks else None
+    summary["peak_rss_bytes"] = max(result["summary"]["peak_rss_bytes"] for result in results)
+    merged["summary"] = summary
+    return merged

@@ -68,8 +68,8 @@ def engine_markdown(results: list[dict], command: str) -> str:
             "",
             f"Model `{config['model']}` on {first['device']} ({first['dtype']}), {config['width']}x{config['height']}, "
             f"{config['frames']} frames, {config['steps']} steps, guidance {config['guidance_scale']}, seed "
-            f"{config['seed']}; median of {config['repeats']} timed runs after {config['warmup_runs']} warm-up run(s), "
-            "each configuration in a fresh process. End-to-end = generate (text encode + denoise + VAE decode) + "
+            f"{config['seed']}; median of {config['repeats']} timed runs x {first.get('rounds', 1)} interleaved round(s), "
+            f"after {config['warmup_runs']} warm-up run(s), each configuration in a fresh process. End-to-end = generate (text encode + denoise + VAE decode) + "
             "MP4/poster encode; load includes the compile warm-up when compile is on.",
             "",
             f"Command: `{command}`",

@@ -51,8 +51,12 @@ class Command(BaseCommand):
         engine.add_argument("--quantize", default="none", choices=QUANTIZE_MODES)
         engine.add_argument("--firstblock-threshold", type=float, default=0.05)
         engine.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+        engine.add_argument(
+            "--gpu-budget-gib", type=float, default=0.0, help="emulate a GPU with this much free memory (0: all)"
+        )
         engine.add_argument("--repeats", type=int, default=3, help="timed runs per configuration")
         engine.add_argument("--warmup-runs", type=int, default=1, help="untimed runs before timing")
+        engine.add_argument("--rounds", type=int, default=1, help="run the configurations this many times, interleaved")
         engine.add_argument("--seed", type=int, default=42)
         engine.add_argument("--guidance-scale", type=float, default=6.0)
         engine.add_argument(
@@ -115,41 +119,51 @@ class Command(BaseCommand):
             guidance_scale=options["guidance_scale"],
             seed=options["seed"],
             firstblock_threshold=options["firstblock_threshold"],
+            gpu_budget_gib=options["gpu_budget_gib"],
         )
         try:
             configs = [base] + [base.with_overrides(text) for text in options["compare"]]
         except (ValueError, TypeError) as exc:
             raise CommandError(str(exc)) from exc
         for config in configs:
-            if config.cache_method not in CACHE_METHODS or config.memory_mode not in MEMORY_MODES:
+            if (
+                config.cache_method not in CACHE_METHODS
+                or config.memory_mode not in MEMORY_MODES
+                or config.quantize not in QUANTIZE_MODES
+            ):
                 raise CommandError(f"invalid configuration {config.label!r}")
         workdir = Path(options["output_dir"]) / ".work"
-        results = []
-        for config in configs:
-            self.stdout.write(f"benchmarking {config.label} ...")
-            try:
-                result = engine_bench.run_in_child(config, workdir)
-            except RuntimeError as exc:
-                raise CommandError(str(exc)) from exc
-            results.append(result)
-            summary = result["summary"]
-            self.stdout.write(
-                f"  load {result['load_seconds']:.2f}s, {summary['seconds_per_step']:.4f} s/step, "
-                f"end-to-end {summary['end_to_end_seconds']:.3f}s"
-            )
+        rounds: list[list[dict]] = [[] for _ in configs]
+        # With --rounds N the whole list runs N times, interleaved: on a shared machine the load
+        # drifts over minutes, and interleaving spreads that drift over every configuration.
+        for round_index in range(options["rounds"]):
+            for index, config in enumerate(configs):
+                self.stdout.write(f"benchmarking {config.label} (round {round_index + 1}/{options['rounds']}) ...")
+                try:
+                    result = engine_bench.run_in_child(config, workdir)
+                except RuntimeError as exc:
+                    raise CommandError(str(exc)) from exc
+                rounds[index].append(result)
+                summary = result["summary"]
+                self.stdout.write(
+                    f"  load {result['load_seconds']:.2f}s, {summary['seconds_per_step']:.4f} s/step, "
+                    f"end-to-end {summary['end_to_end_seconds']:.3f}s"
+                )
+        results = [engine_bench.merge_rounds(per_config) for per_config in rounds]
         self._add_psnr(results)
         markdown = report.engine_markdown(results, command)
         name = options["name"] or f"engine-{base.model}-{width}x{height}x{base.frames}x{base.steps}"
         payload = {"kind": "engine", "command": command, "results": results}
         json_path, md_path = report.write_results(Path(options["output_dir"]), name, payload, markdown)
-        for result in results:
-            if result.get("frames_path"):
-                Path(result["frames_path"]).unlink(missing_ok=True)
+        for per_config in rounds:
+            for result in per_config:
+                if result.get("frames_path"):
+                    Path(result["frames_path"]).unlink(missing_ok=True)
         self.stdout.write("\n" + report.engine_table(results) + "\n")
         if len(results) > 1:
             base_e2e = results[0]["summary"]["end_to_end_seconds"]
             for result in results[1:]:
-                ratio = base_e2e / result["summary"]["end_to_end_seconds"]
+                ratio = base_e2e / result["summary"]["end_to_end_seconds"]  # medians over all rounds
                 self.stdout.write(f"{result['label']} vs {results[0]['label']}: {ratio:.2f}x end-to-end speed")
         self.stdout.write(f"wrote {json_path} and {md_path}")
 
