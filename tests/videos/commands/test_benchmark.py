@@ -47,7 +47,7 @@ def test_engine_benchmark_compares_two_configurations_side_by_side(tmp_path):
     markdown = md_file.read_text()
     assert "| none cache=pab |" in markdown and "Machine: " in markdown and "python manage.py benchmark" in markdown
     assert "none cache=pab vs none cache=off:" in out.getvalue() and "x end-to-end speed" in out.getvalue()
-    assert not list((tmp_path / ".work").glob("*.npy"))  # frame dumps are cleaned up
+    assert sorted(path.suffix for path in tmp_path.iterdir()) == [".json", ".md"]  # nothing else left here
 
 
 def test_compare_accepts_typed_overrides():

@@ -12,7 +12,9 @@ Examples (more in benchmarks/README.md):
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -132,33 +134,34 @@ class Command(BaseCommand):
                 or config.quantize not in QUANTIZE_MODES
             ):
                 raise CommandError(f"invalid configuration {config.label!r}")
-        workdir = Path(options["output_dir"]) / ".work"
-        rounds: list[list[dict]] = [[] for _ in configs]
-        # With --rounds N the whole list runs N times, interleaved: on a shared machine the load
-        # drifts over minutes, and interleaving spreads that drift over every configuration.
-        for round_index in range(options["rounds"]):
-            for index, config in enumerate(configs):
-                self.stdout.write(f"benchmarking {config.label} (round {round_index + 1}/{options['rounds']}) ...")
-                try:
-                    result = engine_bench.run_in_child(config, workdir)
-                except RuntimeError as exc:
-                    raise CommandError(str(exc)) from exc
-                rounds[index].append(result)
-                summary = result["summary"]
-                self.stdout.write(
-                    f"  load {result['load_seconds']:.2f}s, {summary['seconds_per_step']:.4f} s/step, "
-                    f"end-to-end {summary['end_to_end_seconds']:.3f}s"
-                )
-        results = [engine_bench.merge_rounds(per_config) for per_config in rounds]
-        self._add_psnr(results)
-        markdown = report.engine_markdown(results, command)
-        name = options["name"] or f"engine-{base.model}-{width}x{height}x{base.frames}x{base.steps}"
-        payload = {"kind": "engine", "command": command, "results": results}
-        json_path, md_path = report.write_results(Path(options["output_dir"]), name, payload, markdown)
-        for per_config in rounds:
-            for result in per_config:
-                if result.get("frames_path"):
-                    Path(result["frames_path"]).unlink(missing_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="cogvideo-bench-work-"))  # child results and frame dumps
+        try:
+            rounds: list[list[dict]] = [[] for _ in configs]
+            # With --rounds N the whole list runs N times, interleaved: on a shared machine the load
+            # drifts over minutes, and interleaving spreads that drift over every configuration.
+            for round_index in range(options["rounds"]):
+                for index, config in enumerate(configs):
+                    self.stdout.write(f"benchmarking {config.label} (round {round_index + 1}/{options['rounds']}) ...")
+                    try:
+                        result = engine_bench.run_in_child(config, workdir)
+                    except RuntimeError as exc:
+                        raise CommandError(str(exc)) from exc
+                    rounds[index].append(result)
+                    summary = result["summary"]
+                    self.stdout.write(
+                        f"  load {result['load_seconds']:.2f}s, {summary['seconds_per_step']:.4f} s/step, "
+                        f"end-to-end {summary['end_to_end_seconds']:.3f}s"
+                    )
+            results = [engine_bench.merge_rounds(per_config) for per_config in rounds]
+            self._add_psnr(results)
+            for result in results:
+                result.pop("frames_path", None)  # a scratch file, gone after this run
+            markdown = report.engine_markdown(results, command)
+            name = options["name"] or f"engine-{base.model}-{width}x{height}x{base.frames}x{base.steps}"
+            payload = {"kind": "engine", "command": command, "results": results}
+            json_path, md_path = report.write_results(Path(options["output_dir"]), name, payload, markdown)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         self.stdout.write("\n" + report.engine_table(results) + "\n")
         if len(results) > 1:
             base_e2e = results[0]["summary"]["end_to_end_seconds"]
