@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from . import services
 from .generation import engine as engine_module
+from .generation.acceleration import acceleration_params
 from .generation.encoding import EncodingError, sha256_of, write_mp4, write_poster
 from .generation.engine import (
     GenerationCanceled,
@@ -233,7 +234,8 @@ def execute_job(job: VideoJob) -> None:
         _model_error = str(exc)
         services.fail_job(job, exc.code, str(exc))
         return
-    services.record_params(job, device=engine.device, memory_mode=engine.memory_mode)
+    # The speed levers change the pixels a little: record them with the other parameters.
+    services.record_params(job, device=engine.device, memory_mode=engine.memory_mode, **acceleration_params(engine))
     params = job.params
     request = GenerationRequest(
         prompt=job.prompt,

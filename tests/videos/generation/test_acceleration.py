@@ -151,3 +151,23 @@ def test_cache_state_does_not_leak_from_a_failed_run():
 def test_unknown_lever_settings_fail_with_a_clear_error(setting, value, message):
     with override_settings(**{setting: value}), pytest.raises(ModelUnavailable, match=message.replace("(", r"\(")):
         load_engine("tiny-random", "none", "cpu")
+
+
+def test_worker_applies_the_lever_settings_and_records_them_on_the_job(owner):
+    from tests.videos.factories import make_job
+    from videos import worker
+    from videos.generation import engine as engine_module
+    from videos.models import JobStatus
+
+    saved = engine_module._engine
+    engine_module._engine = None  # the worker loads a fresh engine with these settings
+    try:
+        with override_settings(COGVIDEO_CACHE_METHOD="firstblock"):
+            job = make_job(owner, seed=3)
+            assert worker.run_next_job() == str(job.id)
+        assert engine_module._engine.pipeline.transformer.is_cache_enabled
+    finally:
+        engine_module._engine = saved
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert (job.params["cache_method"], job.params["compile"], job.params["quantize"]) == ("firstblock", False, "none")
