@@ -7,6 +7,7 @@ users. Live tests use `live`: real gunicorn + django-q2 processes on their own d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,19 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium (Debian's, driven by Playwright) for the whole session: Playwright's
+    sync API allows a single running instance per thread, so every browser test shares it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            headless=True,
+        )
+        yield browser
+        browser.close()

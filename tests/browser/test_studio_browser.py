@@ -10,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.support.live import ARTIFACTS
 
@@ -61,11 +61,8 @@ def launch_credentials(live) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+def chromium(chromium_browser):
+    return chromium_browser
 
 
 @pytest.fixture(scope="module")

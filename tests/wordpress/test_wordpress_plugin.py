@@ -190,8 +190,10 @@ def fresh_site(requirements_present):
     site.stop()
 
 
-def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_service, fresh_site, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
+    live, wp_service, fresh_site, tmp_path, chromium_browser
+):
+    from playwright.sync_api import expect
 
     # Two shared cores and a worker running the model: give every expectation room.
     expect.set_options(timeout=30_000)
@@ -203,160 +205,149 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(live, wp_servi
         stale.unlink()
     shot = lambda page, name: page.screenshot(path=str(WP_ARTIFACTS / f"{name}.png"), full_page=True)  # noqa: E731
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+    # The session's one shared browser (tests/conftest.py), with a context of its own.
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        # Log in.
+        page.goto(f"{site.url}/wp-login.php")
+        page.fill("#user_login", "admin")
+        page.fill("#user_pass", site.password)
+        page.click("#wp-submit")
+        page.wait_for_url(re.compile(r"/wp-admin/"))
+
+        # Plugins -> Add New -> Upload Plugin -> Install Now -> Activate.
+        page.goto(f"{site.url}/wp-admin/plugin-install.php?tab=upload")
+        page.set_input_files("#pluginzip", str(archive))
+        page.click("#install-plugin-submit")
+        expect(page.locator("body")).to_contain_text("Plugin installed successfully", timeout=60_000)
+        page.locator("a.button-primary", has_text="Activate Plugin").click()
+        expect(page.locator("#message, .notice-success").first).to_contain_text("activated")
+
+        # Settings -> CogVideoX: paste URL and token, small defaults, save, test the connection.
+        page.goto(f"{site.url}/wp-admin/options-general.php?page=cogvideox")
+        page.fill("#cogvideox_api_url", wp_service["url"])
+        page.fill("#cogvideox_api_token", token)
+        page.fill("#cogvideox_duration", "1")
+        page.fill("#cogvideox_resolution", "64x64")
+        page.uncheck("#cogvideox_enhance_quality")
+        page.click("#submit")
+        expect(page.locator("#setting-error-settings_updated")).to_be_visible()
+        assert token not in page.content(), "the token is printed back on the settings page"
+        page.click("#cogvideox-test-connection")
+        expect(page.locator("#cogvideox-test-result")).to_contain_text("Model", timeout=30_000)
+        expect(page.locator("#cogvideox-test-result")).to_contain_text("Queue depth")
+        shot(page, "01-settings-test-connection")
+
+        # New post in the block editor.
+        page.goto(f"{site.url}/wp-admin/post-new.php")
+        page.wait_for_function(
+            "() => window.wp && wp.data && wp.data.select('core/editor') && wp.data.select('core/editor').getCurrentPostId()"
         )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(60_000)
-        page = context.new_page()
-        console_errors: list[str] = []
-        page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-        try:
-            # Log in.
-            page.goto(f"{site.url}/wp-login.php")
-            page.fill("#user_login", "admin")
-            page.fill("#user_pass", site.password)
-            page.click("#wp-submit")
-            page.wait_for_url(re.compile(r"/wp-admin/"))
+        close_guide = page.locator(
+            ".edit-post-welcome-guide .components-modal__header button, .components-guide button[aria-label='Close']"
+        )
+        if close_guide.count():
+            close_guide.first.click()
+        title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
+        title.click()
+        title.press_sequentially("Fox in the snow")
 
-            # Plugins -> Add New -> Upload Plugin -> Install Now -> Activate.
-            page.goto(f"{site.url}/wp-admin/plugin-install.php?tab=upload")
-            page.set_input_files("#pluginzip", str(archive))
-            page.click("#install-plugin-submit")
-            expect(page.locator("body")).to_contain_text("Plugin installed successfully", timeout=60_000)
-            page.locator("a.button-primary", has_text="Activate Plugin").click()
-            expect(page.locator("#message, .notice-success").first).to_contain_text("activated")
+        box = page.locator("#cogvideox-box")
+        box.scroll_into_view_if_needed()
+        # The prompt starts out as the post title, and follows it until the editor types.
+        expect(page.locator("#cogvideox-prompt")).to_have_value("Fox in the snow")
+        page.fill("#cogvideox-prompt", "A red fox running through fresh snow, cinematic")
+        expect(page.locator("#cogvideox-duration")).to_have_value("1")
+        expect(page.locator("#cogvideox-resolution")).to_have_value("64x64")
+        page.click("#cogvideox-generate")
+        expect(page.locator("#cogvideox-progress-wrap")).to_be_visible()
+        expect(box).to_have_attribute("data-status", "completed", timeout=180_000)
+        expect(page.locator("#cogvideox-result")).to_be_visible()
+        expect(page.locator("#cogvideox-preview")).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
+        assert token not in page.content(), "the token reached the editor page"
+        shot(page, "02-meta-box-done")
 
-            # Settings -> CogVideoX: paste URL and token, small defaults, save, test the connection.
-            page.goto(f"{site.url}/wp-admin/options-general.php?page=cogvideox")
-            page.fill("#cogvideox_api_url", wp_service["url"])
-            page.fill("#cogvideox_api_token", token)
-            page.fill("#cogvideox_duration", "1")
-            page.fill("#cogvideox_resolution", "64x64")
-            page.uncheck("#cogvideox_enhance_quality")
-            page.click("#submit")
-            expect(page.locator("#setting-error-settings_updated")).to_be_visible()
-            assert token not in page.content(), "the token is printed back on the settings page"
-            page.click("#cogvideox-test-connection")
-            expect(page.locator("#cogvideox-test-result")).to_contain_text("Model", timeout=30_000)
-            expect(page.locator("#cogvideox-test-result")).to_contain_text("Queue depth")
-            shot(page, "01-settings-test-connection")
+        # Insert into post (core/video block with the poster), poster as featured image.
+        page.click("#cogvideox-insert")
+        video_block = page.locator(".wp-block-video video")
+        expect(video_block).to_have_count(1)
+        expect(video_block).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
+        expect(video_block).to_have_attribute("poster", re.compile(r"/wp-content/uploads/.+\.jpg$"))
+        page.click("#cogvideox-featured")
+        expect(page.locator("#cogvideox-status-text")).to_contain_text("featured image")
+        post_id = page.evaluate("() => wp.data.select('core/editor').getCurrentPostId()")
+        page.evaluate("() => document.querySelector('.wp-block-video').scrollIntoView()")
+        shot(page, "03-editor-with-video-block")
 
-            # New post in the block editor.
-            page.goto(f"{site.url}/wp-admin/post-new.php")
-            page.wait_for_function(
-                "() => window.wp && wp.data && wp.data.select('core/editor') && wp.data.select('core/editor').getCurrentPostId()"
-            )
-            close_guide = page.locator(
-                ".edit-post-welcome-guide .components-modal__header button, .components-guide button[aria-label='Close']"
-            )
-            if close_guide.count():
-                close_guide.first.click()
-            title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
-            title.click()
-            title.press_sequentially("Fox in the snow")
+        # Publish and look at the post as a visitor would.
+        page.click(".editor-post-publish-panel__toggle")
+        page.click(".editor-post-publish-panel .editor-post-publish-button")
+        expect(page.locator(".post-publish-panel__postpublish-header")).to_contain_text("is now live", timeout=60_000)
+        permalink = page.evaluate("() => wp.data.select('core/editor').getPermalink()")
+        page.goto(permalink)
+        front_video = page.locator("video").first
+        expect(front_video).to_be_visible()
+        src = front_video.get_attribute("src")
+        assert src and re.search(r"/wp-content/uploads/.+\.mp4$", src), src
+        assert re.search(r"\.jpg$", front_video.get_attribute("poster") or ""), "the poster is used"
+        media = page.request.get(src)
+        assert media.status == 200 and media.headers["content-type"] == "video/mp4"
+        assert media.body()[4:8] == b"ftyp"
+        page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=30_000)
+        shot(page, "04-published-post")
 
-            box = page.locator("#cogvideox-box")
-            box.scroll_into_view_if_needed()
-            # The prompt starts out as the post title, and follows it until the editor types.
-            expect(page.locator("#cogvideox-prompt")).to_have_value("Fox in the snow")
-            page.fill("#cogvideox-prompt", "A red fox running through fresh snow, cinematic")
-            expect(page.locator("#cogvideox-duration")).to_have_value("1")
-            expect(page.locator("#cogvideox-resolution")).to_have_value("64x64")
-            page.click("#cogvideox-generate")
-            expect(page.locator("#cogvideox-progress-wrap")).to_be_visible()
-            expect(box).to_have_attribute("data-status", "completed", timeout=180_000)
-            expect(page.locator("#cogvideox-result")).to_be_visible()
-            expect(page.locator("#cogvideox-preview")).to_have_attribute(
-                "src", re.compile(r"/wp-content/uploads/.+\.mp4$")
-            )
-            assert token not in page.content(), "the token reached the editor page"
-            shot(page, "02-meta-box-done")
+        # It is in the Media Library, attached to the post.
+        page.goto(f"{site.url}/wp-admin/upload.php?mode=list&post_mime_type=video")
+        row = page.locator("#the-list tr", has_text="Fox in the snow")
+        expect(row.first).to_be_visible()
+        expect(row.first).to_contain_text("Fox in the snow")
+        shot(page, "05-media-library")
 
-            # Insert into post (core/video block with the poster), poster as featured image.
-            page.click("#cogvideox-insert")
-            video_block = page.locator(".wp-block-video video")
-            expect(video_block).to_have_count(1)
-            expect(video_block).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
-            expect(video_block).to_have_attribute("poster", re.compile(r"/wp-content/uploads/.+\.jpg$"))
-            page.click("#cogvideox-featured")
-            expect(page.locator("#cogvideox-status-text")).to_contain_text("featured image")
-            post_id = page.evaluate("() => wp.data.select('core/editor').getCurrentPostId()")
-            page.evaluate("() => document.querySelector('.wp-block-video').scrollIntoView()")
-            shot(page, "03-editor-with-video-block")
+        # The article's flow, opt-in: "generate when I save", through the block editor's meta box save.
+        page.goto(f"{site.url}/wp-admin/post-new.php")
+        page.wait_for_function("() => window.wp && wp.data && wp.data.select('core/editor').getCurrentPostId()")
+        title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
+        title.click()
+        title.press_sequentially("Saved with a video")
+        page.locator("#cogvideox-box").scroll_into_view_if_needed()
+        page.check("#cogvideox-generate-on-save")
+        page.click(".editor-post-save-draft")
+        expect(page.locator(".editor-post-saved-state")).to_contain_text("Saved", timeout=30_000)
+        expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
+        expect(page.locator("#cogvideox-preview")).to_have_attribute("src", re.compile(r"\.mp4$"))
+        expect(page.locator("#cogvideox-generate-on-save")).to_be_checked()
+        shot(page, "06-generated-on-save")
 
-            # Publish and look at the post as a visitor would.
-            page.click(".editor-post-publish-panel__toggle")
-            page.click(".editor-post-publish-panel .editor-post-publish-button")
-            expect(page.locator(".post-publish-panel__postpublish-header")).to_contain_text(
-                "is now live", timeout=60_000
-            )
-            permalink = page.evaluate("() => wp.data.select('core/editor').getPermalink()")
-            page.goto(permalink)
-            front_video = page.locator("video").first
-            expect(front_video).to_be_visible()
-            src = front_video.get_attribute("src")
-            assert src and re.search(r"/wp-content/uploads/.+\.mp4$", src), src
-            assert re.search(r"\.jpg$", front_video.get_attribute("poster") or ""), "the poster is used"
-            media = page.request.get(src)
-            assert media.status == 200 and media.headers["content-type"] == "video/mp4"
-            assert media.body()[4:8] == b"ftyp"
-            page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=30_000)
-            shot(page, "04-published-post")
-
-            # It is in the Media Library, attached to the post.
-            page.goto(f"{site.url}/wp-admin/upload.php?mode=list&post_mime_type=video")
-            row = page.locator("#the-list tr", has_text="Fox in the snow")
-            expect(row.first).to_be_visible()
-            expect(row.first).to_contain_text("Fox in the snow")
-            shot(page, "05-media-library")
-
-            # The article's flow, opt-in: "generate when I save", through the block editor's meta box save.
-            page.goto(f"{site.url}/wp-admin/post-new.php")
-            page.wait_for_function("() => window.wp && wp.data && wp.data.select('core/editor').getCurrentPostId()")
-            title = page.locator(".editor-post-title__input, [aria-label='Add title']").first
-            title.click()
-            title.press_sequentially("Saved with a video")
-            page.locator("#cogvideox-box").scroll_into_view_if_needed()
-            page.check("#cogvideox-generate-on-save")
-            page.click(".editor-post-save-draft")
-            expect(page.locator(".editor-post-saved-state")).to_contain_text("Saved", timeout=30_000)
-            expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
-            expect(page.locator("#cogvideox-preview")).to_have_attribute("src", re.compile(r"\.mp4$"))
-            expect(page.locator("#cogvideox-generate-on-save")).to_be_checked()
-            shot(page, "06-generated-on-save")
-
-            # The same meta box in the classic editor: generate, insert a [video] shortcode, save.
-            classic_id = int(site.php("classic-post", "Heron at the lake").strip())
-            page.goto(f"{site.url}/wp-admin/post.php?post={classic_id}&action=edit")
-            expect(page.locator("#post-body #cogvideox-box")).to_be_visible()
-            expect(page.locator("#cogvideox-prompt")).to_have_value("Heron at the lake")
-            page.click("#cogvideox-generate")
-            expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
-            page.click("#content-html")  # the Text tab, so the shortcode lands in the textarea
-            page.click("#cogvideox-insert")
-            expect(page.locator("#content")).to_have_value(
-                re.compile(r'\[video mp4="[^"]+\.mp4" poster="[^"]+\.jpg"\]')
-            )
-            page.click("#cogvideox-featured")
-            expect(page.locator("#postimagediv img")).to_be_visible()
-            shot(page, "07-classic-editor")
-            page.click("#save-post")
-            expect(page.locator("#message")).to_contain_text("Post draft updated")
-            expect(page.locator("#content")).to_have_value(re.compile(r"\[video mp4="))
-            expect(page.locator("#postimagediv img")).to_be_visible()
-            assert token not in page.content()
-        except Exception:
-            shot(page, "failure")
-            print("---- php -S log ----\n" + site.server_log()[-4000:])
-            print("---- WordPress debug.log ----\n" + site.read_debug_log()[-4000:])
-            print("---- browser console errors ----\n" + "\n".join(console_errors[-20:]))
-            raise
-        finally:
-            context.close()
-            browser.close()
+        # The same meta box in the classic editor: generate, insert a [video] shortcode, save.
+        classic_id = int(site.php("classic-post", "Heron at the lake").strip())
+        page.goto(f"{site.url}/wp-admin/post.php?post={classic_id}&action=edit")
+        expect(page.locator("#post-body #cogvideox-box")).to_be_visible()
+        expect(page.locator("#cogvideox-prompt")).to_have_value("Heron at the lake")
+        page.click("#cogvideox-generate")
+        expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
+        page.click("#content-html")  # the Text tab, so the shortcode lands in the textarea
+        page.click("#cogvideox-insert")
+        expect(page.locator("#content")).to_have_value(re.compile(r'\[video mp4="[^"]+\.mp4" poster="[^"]+\.jpg"\]'))
+        page.click("#cogvideox-featured")
+        expect(page.locator("#postimagediv img")).to_be_visible()
+        shot(page, "07-classic-editor")
+        page.click("#save-post")
+        expect(page.locator("#message")).to_contain_text("Post draft updated")
+        expect(page.locator("#content")).to_have_value(re.compile(r"\[video mp4="))
+        expect(page.locator("#postimagediv img")).to_be_visible()
+        assert token not in page.content()
+    except Exception:
+        shot(page, "failure")
+        print("---- php -S log ----\n" + site.server_log()[-4000:])
+        print("---- WordPress debug.log ----\n" + site.read_debug_log()[-4000:])
+        print("---- browser console errors ----\n" + "\n".join(console_errors[-20:]))
+        raise
+    finally:
+        context.close()
 
     assert post_id
     plugin_lines = [line for line in site.read_debug_log().splitlines() if "plugins/cogvideox" in line]

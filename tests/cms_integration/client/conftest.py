@@ -29,7 +29,7 @@ if str(CLIENT_SRC) not in sys.path:
 
 from tests.support.live import LiveService  # noqa: E402
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, PageServer  # noqa: E402
+from .browser import PageServer  # noqa: E402
 
 #: The setting (environment variable) that lists the origins allowed to call the API.
 CORS_ENV = "COGVIDEO_CORS_ALLOWED_ORIGINS"
@@ -98,13 +98,8 @@ def without_workers(strained_live):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(chromium_browser):
+    return chromium_browser
 
 
 def jobs_with_prompt(service, prompt: str) -> int:
