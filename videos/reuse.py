@@ -92,32 +92,22 @@ def create_reused_job(
 ) -> VideoJob:
     """A job that is completed at creation with `video` as its result. It goes through the
     same finished signal as any completed job, so webhooks fire for it too."""
-    from .services import _send_finished
+    from .services import _send_finished, job_fields
 
     now = timezone.now()
+    fields = job_fields(
+        owner, spec, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source, priority=priority,
+        reuse_key=key,
+    )  # fmt: skip
     with transaction.atomic():
         job = VideoJob.objects.create(
-            owner=owner,
+            **{**fields, "params": {**spec.params, "reused_video_id": str(video.id)}},
             status=JobStatus.COMPLETED,
-            prompt=spec.prompt,
-            negative_prompt=spec.negative_prompt,
-            template=spec.template,
-            variables=spec.variables,
-            params={**spec.params, "reused_video_id": str(video.id)},
             progress=100,
             step=spec.params["num_inference_steps"],
-            total_steps=spec.params["num_inference_steps"],
             stage="completed",
             started_at=now,
             finished_at=now,
-            metadata=spec.metadata,
-            callback_url=spec.callback_url,
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
-            max_attempts=settings.COGVIDEO_MAX_ATTEMPTS,
-            source=source,
-            priority=priority,
-            reuse_key=key,
             reused_from=video,
             warnings=[f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."],
         )

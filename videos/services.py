@@ -66,6 +66,30 @@ def enqueue_job(job: VideoJob) -> None:
     async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
 
 
+def job_fields(
+    owner, spec: JobSpec, *, idempotency_key: str, fingerprint: str, source: str, priority: int, reuse_key: str
+) -> dict:
+    """The columns every new job takes from its request, whether it is queued or answered at
+    once by same-request reuse (videos/reuse.py)."""
+    return {
+        "owner": owner,
+        "prompt": spec.prompt,
+        "negative_prompt": spec.negative_prompt,
+        "template": spec.template,
+        "variables": spec.variables,
+        "params": spec.params,
+        "total_steps": spec.params["num_inference_steps"],
+        "metadata": spec.metadata,
+        "callback_url": spec.callback_url,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": fingerprint,
+        "max_attempts": settings.COGVIDEO_MAX_ATTEMPTS,
+        "source": source,
+        "priority": priority,
+        "reuse_key": reuse_key,
+    }
+
+
 def create_job(
     owner,
     spec: JobSpec,
@@ -106,21 +130,15 @@ def create_job(
     try:
         with transaction.atomic():
             job = VideoJob.objects.create(
-                owner=owner,
-                prompt=spec.prompt,
-                negative_prompt=spec.negative_prompt,
-                template=spec.template,
-                variables=spec.variables,
-                params=spec.params,
-                total_steps=spec.params["num_inference_steps"],
-                metadata=spec.metadata,
-                callback_url=spec.callback_url,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-                max_attempts=settings.COGVIDEO_MAX_ATTEMPTS,
-                source=source,
-                priority=priority,
-                reuse_key=key,
+                **job_fields(
+                    owner,
+                    spec,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    source=source,
+                    priority=priority,
+                    reuse_key=key,
+                )  # fmt: skip
             )
             transaction.on_commit(lambda: enqueue_job(job))
     except IntegrityError:
