@@ -15,9 +15,9 @@ if [ $# -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
 echo "== Embedded configuration: SQLite + ORM broker =="
-.venv/bin/python -m pytest -p no:cacheprovider
+.venv/bin/python -m pytest -p no:cacheprovider --durations=25
 echo "== Scale-out configuration: PostgreSQL + Redis =="
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/cogvideo_scaleout" REDIS_URL="redis://127.0.0.1:6379/5" \
-  .venv/bin/python -m pytest -p no:cacheprovider \
+  .venv/bin/python -m pytest -p no:cacheprovider --durations=15 \
   tests/videos/api tests/videos/test_worker.py tests/videos/test_live_service.py tests/videos/recovery \
   -k "not generated_requests_never_break"
