@@ -248,6 +248,7 @@ def overhead(options: dict, out) -> dict:
                     f"  job {index + 1}/{jobs}: service {service_runs[-1]['end_to_end_seconds']:.3f}s, "
                     f"direct {direct_runs[-1]:.3f}s, dispatch {service_runs[-1]['dispatch_seconds'] * 1000:.0f} ms"
                 )
+            time.sleep(2 * settings.COGVIDEO_HEARTBEAT_SECONDS)  # the run count comes with the heartbeat
             workers = service.workers()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -598,3 +599,19 @@ def run_scenarios(names: list[str], options: dict, command: str, out) -> dict:
     out.write("\n" + markdown)
     out.write(f"wrote {json_path} and {md_path}")
     return results
+
+
+def probe_generate(width: int, height: int, steps: int, runs: int) -> list[dict]:
+    """Time the loaded engine inside whatever process calls this (a django-q2 worker, through
+    `async_task`), without the job machinery: separates the worker process's own speed from
+    the service's bookkeeping."""
+    from ..generation.engine import GenerationRequest, get_engine
+
+    engine = get_engine()
+    request = GenerationRequest("a red fox running through snow", "", width, height, 9, steps, 6.0, 7)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        output = engine.generate(request)
+        timings.append({**output.timings, "generate_seconds": time.perf_counter() - started})
+    return timings

@@ -76,7 +76,9 @@ class Command(BaseCommand):
             help=f"comma-separated scenarios instead of the engine benchmark: {', '.join(SERVICE_SCENARIOS)}",
         )
         service.add_argument("--jobs", type=int, default=20, help="jobs per service scenario")
-        service.add_argument("--job-size", default="128x128", help="WxH of the overhead scenario's jobs")
+        service.add_argument(
+            "--job-size", default="384x384", help="WxH of the overhead scenario's jobs (a few seconds each)"
+        )
         service.add_argument("--job-steps", type=int, default=8, help="steps of the overhead scenario's jobs")
         service.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="Redis for the dispatch run")
         service.add_argument("--status-jobs", type=int, default=10000)
