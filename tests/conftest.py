@@ -117,10 +117,12 @@ def _fresh_cache():
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
-    """One headless Chromium (Debian's, driven by Playwright) for the whole session: Playwright's
-    sync API allows a single running instance per thread, so every browser test shares it."""
+    """Headless Chromium (Debian's, driven by Playwright), one per test module. Playwright's sync
+    API runs an event loop in the main thread while it is open: it allows one instance at a
+    time, and asyncio.run() (the async client tests) fails while it lives, so it is opened
+    and closed around each browser module only."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -97,7 +97,7 @@ def without_workers(strained_live):
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(chromium_browser):
     return chromium_browser
 
