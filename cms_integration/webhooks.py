@@ -22,11 +22,13 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from videos.models import JobStatus, VideoJob
 from videos.selectors import job_status_body
+from videos.validation import check_callback_url
 
 from .models import CmsSite, DeliveryStatus, WebhookAttempt, WebhookDelivery
 
@@ -190,6 +192,11 @@ def attempt_delivery(delivery_pk: int, *, client: httpx.Client | None = None) ->
     own_client = client is None
     client = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     try:
+        # A job's own callback_url (user input) is checked again at delivery time, not only
+        # when the job was created: the name may resolve elsewhere now (DNS rebinding towards
+        # internal addresses). A registered site's URL is the operator's configuration.
+        if delivery.url != delivery.site.webhook_url:
+            check_callback_url(delivery.url)
         response = client.post(delivery.url, content=body, headers=headers)
         status_code = response.status_code
         excerpt = _excerpt(response.text)
@@ -197,6 +204,8 @@ def attempt_delivery(delivery_pk: int, *, client: httpx.Client | None = None) ->
             error = f"HTTP {status_code}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
+    except DjangoValidationError as exc:
+        error = "Refused: " + " ".join(exc.messages)
     finally:
         if own_client:
             client.close()

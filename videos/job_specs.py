@@ -15,6 +15,7 @@ from .prompt_templates import render
 from .validation import check_size, parse_resolution
 
 MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 2000
 MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 20.0
 
 
@@ -62,6 +63,10 @@ def resolve_job_spec(data: dict) -> JobSpec:
         errors["variables"] = ["variables need a template."]
     if not prompt and "template" not in errors and "variables" not in errors:
         errors["prompt"] = ["Give a prompt, or a template with its variables."]
+    elif len(prompt) > MAX_PROMPT_CHARS:
+        errors["variables" if template and not data.get("prompt") else "prompt"] = [
+            f"The prompt is longer than {MAX_PROMPT_CHARS} characters."
+        ]
 
     def pick(name: str, fallback):
         value = data.get(name)

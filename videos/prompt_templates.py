@@ -7,6 +7,7 @@ import string
 from django.core.exceptions import ValidationError
 
 from .models import PromptTemplate
+from .validation import reject_control_characters
 
 MAX_VARIABLES = 32
 MAX_VARIABLE_LENGTH = 500
@@ -36,6 +37,7 @@ def render(template: PromptTemplate, variables: dict) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValidationError(f"Variable {key!r} must be a string or a number.")
         text = str(value)
+        reject_control_characters(text)
         if len(text) > MAX_VARIABLE_LENGTH:
             raise ValidationError(f"Variable {key!r} is longer than {MAX_VARIABLE_LENGTH} characters.")
         clean[key] = text

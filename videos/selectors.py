@@ -116,7 +116,9 @@ def _host_memory() -> dict:
     return {"total_bytes": info.get("MemTotal"), "available_bytes": info.get("MemAvailable")}
 
 
-def system_status() -> dict:
+def system_status(viewer=None) -> dict:
+    """The service's state. For a `viewer` who is not staff, workers show only which of the
+    viewer's own jobs they run: other users' job ids are not theirs to see."""
     model = model_setting()
     profile = profile_for(model)
     counts = dict(VideoJob.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
@@ -188,4 +190,12 @@ def system_status() -> dict:
     }
     from monitoring.stats import extend_system_status  # operators' fields; imported late: no cycle
 
-    return extend_system_status(status, workers)
+    status = extend_system_status(status, workers)
+    if viewer is not None and not viewer.is_staff:
+        entries = [*status["workers"]["list"], *status["workers"]["dead"]]
+        shown = {entry["current_job"] for entry in entries if entry.get("current_job")}
+        own = {str(pk) for pk in VideoJob.objects.filter(owner=viewer, pk__in=shown).values_list("pk", flat=True)}
+        for entry in entries:
+            if entry.get("current_job") not in own:
+                entry["current_job"] = None
+    return status

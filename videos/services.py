@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import reuse
@@ -60,10 +60,15 @@ def request_fingerprint(body: dict) -> str:
 
 def enqueue_job(job: VideoJob) -> None:
     """Put a wake-up for `job` on the queue. The message only carries the id; the worker
-    claims the best queued job from the database (see claim_next_job)."""
+    claims the best queued job from the database (see claim_next_job). If the broker is
+    down the job is already committed: it stays queued and the reaper resends its wake-up
+    (resend_lost_wakeups), so the request still succeeds and a retry creates no duplicate."""
     from django_q.tasks import async_task
 
-    async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+    try:
+        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+    except Exception:  # noqa: BLE001 - any broker failure
+        logger.exception("could not enqueue job %s; the reaper will resend its wake-up", job.id)
 
 
 def job_fields(
@@ -293,14 +298,25 @@ def requeue_stale_jobs(stale_after: timedelta | None = None, dead_workers: list[
     queue while attempts remain, otherwise they fail with a clear error."""
     stale_after = stale_after or timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
     cutoff = timezone.now() - stale_after
-    stale = VideoJob.objects.filter(status=JobStatus.PROCESSING, heartbeat_at__lt=cutoff)
+    is_stale = Q(heartbeat_at__lt=cutoff)
     if dead_workers:
-        stale = stale | VideoJob.objects.filter(status=JobStatus.PROCESSING, worker__in=dead_workers)
+        is_stale |= Q(worker__in=dead_workers)
+    stale = VideoJob.objects.filter(is_stale, status=JobStatus.PROCESSING)
+    timeout = timedelta(seconds=settings.COGVIDEO_JOB_TIMEOUT)
     result = {"requeued": 0, "failed": 0}
     for job in stale:
-        if job.attempts < job.max_attempts:
+        if job.started_at and timezone.now() - job.started_at >= timeout:
+            # django-q2 killed the worker at the job time limit: running it again would only
+            # hit the same limit.
+            message = f"The job ran longer than the limit of {settings.COGVIDEO_JOB_TIMEOUT} s (COGVIDEO_JOB_TIMEOUT)."
+            if fail_job(job, "timeout", message):
+                result["failed"] += 1
+        elif job.attempts < job.max_attempts:
             with transaction.atomic():
-                moved = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+                # Re-check staleness in the update: a heartbeat that resumed meanwhile wins.
+                moved = VideoJob.objects.filter(
+                    is_stale, pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker
+                ).update(
                     status=JobStatus.QUEUED,
                     stage="requeued",
                     progress=0,

@@ -53,9 +53,23 @@ def _depth(value, level: int = 0) -> int:
     return level
 
 
+def _strings_in(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
 def check_metadata(value) -> dict:
     if not isinstance(value, dict):
         raise ValidationError("metadata must be a JSON object.")
+    for text in _strings_in(value):
+        reject_control_characters(text)
     if len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
         raise ValidationError(f"metadata is larger than {METADATA_MAX_BYTES} bytes.")
     if _depth(value) > METADATA_MAX_DEPTH:
@@ -64,16 +78,20 @@ def check_metadata(value) -> dict:
 
 
 def _is_public(address: str) -> bool:
+    # is_global also excludes shared address space (100.64.0.0/10) and other special ranges.
     ip = ipaddress.ip_address(address)
-    return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-    )
+    return ip.is_global and not ip.is_multicast
 
 
 def check_callback_url(url: str) -> str:
     """http(s) only; no private, loopback or link-local targets unless the operator allows them
     (COGVIDEO_ALLOW_PRIVATE_CALLBACKS), so callbacks cannot be aimed at internal services."""
-    parts = urlsplit(url)
+    reject_control_characters(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValidationError("callback_url is not a valid URL.") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValidationError("callback_url must be an http or https URL with a host.")
     if parts.username or parts.password:
@@ -82,7 +100,7 @@ def check_callback_url(url: str) -> str:
         return url
     host = parts.hostname
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError):
         raise ValidationError(f"callback_url host {host!r} cannot be resolved.") from None
     if not all(_is_public(address.split("%")[0]) for address in addresses):

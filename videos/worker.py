@@ -187,6 +187,9 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     _current_job = job.pk
     try:
         execute_job(job)
+    except Exception as exc:  # noqa: BLE001 - an unforeseen error must still end the job
+        logger.exception("job %s: unexpected error", job.pk)
+        services.fail_job(job, "internal_error", f"Internal error in the worker: {type(exc).__name__}: {exc}"[:2000])
     finally:
         _current_job = None
         WorkerHeartbeat.objects.filter(name=worker_name()).update(current_job=None)
@@ -320,6 +323,9 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         services.fail_job(
             job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
         )
+    except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
+        logger.exception("job %s: storing the result failed", job.pk)
+        services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     # Not completed (failed to store, or canceled meanwhile): leave no partial files behind.

@@ -282,3 +282,16 @@ def test_register_cms_site_command_prints_the_secret_last_and_updates_in_place(o
         "--new-secret",
     )
     assert CmsSite.objects.get(pk=site.pk).secret != secret
+
+
+def test_callback_url_is_checked_again_when_delivering(owner, site, receiver, settings):
+    # Accepted when the job was created (private callbacks allowed then), refused at delivery
+    # once the address is no longer allowed: the same rule as DNS rebinding towards it.
+    settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS = True
+    job = finish(make_job(owner, callback_url=receiver.url + "/job-hook"))
+    settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS = False
+    delivery = WebhookDelivery.objects.get(job=job)
+    webhooks.attempt_delivery(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.last_error.startswith("Refused:") and "private" in delivery.last_error
+    assert receiver.requests == []

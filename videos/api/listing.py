@@ -26,7 +26,7 @@ class TaskPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"limit": [f"Must be a whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
@@ -95,10 +95,9 @@ class TaskFilters:
             jobs = jobs.filter(created_at__gt=self.created_after)
         for key, value in self.metadata.items():
             # Query strings are text; metadata values may be numbers (a CMS post id).
-            match = Q(**{f"metadata__{key}": value})
-            try:
-                match |= Q(**{f"metadata__{key}": int(value)})
-            except ValueError:
-                pass
+            # `__exact` pins the lookup: a key such as "isnull" or "contains" stays a key name.
+            match = Q(**{f"metadata__{key}__exact": value})
+            if value.isascii() and value.lstrip("-").isdigit() and len(value) < 19:
+                match |= Q(**{f"metadata__{key}__exact": int(value)})
             jobs = jobs.filter(match)
         return jobs

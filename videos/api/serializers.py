@@ -5,11 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ..job_specs import JobSpec, resolve_job_spec
+from ..job_specs import MAX_PROMPT_CHARS, JobSpec, resolve_job_spec
 from ..validation import check_callback_url, check_metadata, reject_control_characters
 from .fields import StrictBooleanField, StrictCharField, StrictFloatField, StrictIntegerField
-
-MAX_PROMPT_CHARS = 2000
 
 
 def _django_to_drf(validator):

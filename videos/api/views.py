@@ -136,7 +136,7 @@ class DownloadView(APIView):
 class SystemStatusView(APIView):
     @extend_schema(operation_id="system_status", responses={200: docs.SystemStatusSerializer, **docs.ERRORS_READ})
     def get(self, request):
-        return Response(selectors.system_status())
+        return Response(selectors.system_status(viewer=request.user))
 
 
 class HealthView(APIView):

@@ -128,6 +128,11 @@ BAD_INPUTS = [
     ({"prompt": "a", "callback_url": "http://127.0.0.1/hook"}, "callback_url"),
     ({"prompt": "a", "callback_url": "http://169.254.169.254/latest"}, "callback_url"),
     ({"prompt": "a", "callbackUrl": "http://example.com"}, "callbackUrl"),
+    ({"prompt": "a", "callback_url": "http://example.com:99999/hook"}, "callback_url"),
+    ({"prompt": "a", "callback_url": "http://[::1"}, "callback_url"),
+    ({"prompt": "a", "callback_url": "http://100.64.0.1/hook"}, "callback_url"),
+    ({"prompt": "a", "callback_url": "http://example.com/\x00"}, "callback_url"),
+    ({"prompt": "a", "metadata": {"post": "nul\x00"}}, "metadata"),
 ]
 
 
@@ -208,3 +213,14 @@ def test_global_queue_cap_is_503(owner_api, stranger_api, settings):
     response = post(owner_api, {"prompt": "a"})
     assert_error(response, 503, "queue_full")
     assert "Retry-After" in response
+
+
+def test_template_variables_are_checked_like_prompts(owner_api):
+    PromptTemplate.objects.create(slug="t", name="T", text="A {thing}")
+    bad = post(owner_api, {"template": "t", "variables": {"thing": "nul\x00"}})
+    assert_error(bad, 400, "validation_error")
+    assert "variables" in bad.json()["error"]["fields"]
+    PromptTemplate.objects.create(slug="long", name="Long", text="{a} {b} {c} {d} {e}")
+    too_long = post(owner_api, {"template": "long", "variables": {k: "x" * 450 for k in "abcde"}})
+    assert "variables" in assert_error(too_long, 400)["fields"]
+    assert VideoJob.objects.count() == 0

@@ -33,3 +33,12 @@ def test_system_status_needs_a_token(anon_api, db):
 def test_health_is_public(anon_api, db):
     response = anon_api.get("/api/health")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_workers_show_only_the_callers_own_running_job(owner_api, staff_api, owner, stranger):
+    theirs = make_job(stranger)
+    WorkerHeartbeat.objects.create(
+        name="gpu:9", hostname="gpu", pid=9, device="cuda:0", current_job=theirs.id, last_seen=timezone.now()
+    )
+    assert owner_api.get("/api/system/status").json()["workers"]["list"][0]["current_job"] is None
+    assert staff_api.get("/api/system/status").json()["workers"]["list"][0]["current_job"] == str(theirs.id)

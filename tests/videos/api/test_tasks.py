@@ -54,6 +54,7 @@ def test_bad_filters_are_400(owner_api, owner):
         ("?limit=1000", "limit"),
         ("?limit=x", "limit"),
         ("?metadata.a-b=1", "metadata.a-b"),
+        ("?limit=\u00b2", "limit"),
     ]:
         response = owner_api.get("/api/tasks" + query)
         assert response.status_code == 400, query
@@ -67,3 +68,11 @@ def test_bad_cursor_is_404_json(owner_api, owner):
 
 def test_anonymous_is_401(anon_api, db):
     assert anon_api.get("/api/tasks").status_code == 401
+
+
+def test_metadata_keys_that_look_like_lookups_are_just_keys(owner_api, owner):
+    job = make_job(owner, metadata={"isnull": "abc", "contains": "x"})
+    for query in ("?metadata.isnull=abc", "?metadata.contains=x"):
+        response = owner_api.get("/api/tasks" + query)
+        assert response.status_code == 200, response.content
+        assert [j["task_id"] for j in response.json()["results"]] == [str(job.id)]

@@ -74,3 +74,23 @@ def test_reaper_is_scheduled_in_django_q(owner):
     job = make_job(owner)
     _claim_and_go_silent(job)
     assert tasks.reap_stale_jobs() == {"requeued": 1, "failed": 0, "wakeups_resent": 0}
+
+
+def test_a_job_past_the_time_limit_fails_instead_of_running_again(owner, settings):
+    settings.COGVIDEO_JOB_TIMEOUT = 60
+    job = make_job(owner)
+    _claim_and_go_silent(job)
+    VideoJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=2))
+    assert services.requeue_stale_jobs() == {"requeued": 0, "failed": 1}
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "timeout" and "60 s" in job.error
+
+
+def test_an_unexpected_worker_error_fails_the_job_instead_of_leaving_it_processing(owner):
+    job = make_job(owner)
+    broken = {k: v for k, v in job.params.items() if k != "width"}  # a row the engine cannot use
+    VideoJob.objects.filter(pk=job.pk).update(params=broken)
+    assert worker.run_next_job() == str(job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error_code == "internal_error"
+    assert "KeyError" in job.error
