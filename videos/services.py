@@ -53,6 +53,11 @@ class JobNotCancelable(ServiceError):
     status = 409
 
 
+# What a job goes back to the queue with, whether the reaper requeues it or an operator
+# retries it: no progress, no worker.
+BACK_TO_QUEUE = {"status": JobStatus.QUEUED, "progress": 0, "step": 0, "eta_seconds": None, "worker": ""}
+
+
 def request_fingerprint(body: dict) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -317,12 +322,8 @@ def requeue_stale_jobs(stale_after: timedelta | None = None, dead_workers: list[
                 moved = VideoJob.objects.filter(
                     is_stale, pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker
                 ).update(
-                    status=JobStatus.QUEUED,
+                    **BACK_TO_QUEUE,
                     stage="requeued",
-                    progress=0,
-                    step=0,
-                    eta_seconds=None,
-                    worker="",
                     warnings=[
                         *job.warnings,
                         f"The worker stopped unexpectedly during attempt {job.attempts} of "

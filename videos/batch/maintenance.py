@@ -38,11 +38,8 @@ def retry_job(job: VideoJob) -> VideoJob:
     polling its task id follows the new attempt."""
     with transaction.atomic():
         changed = VideoJob.objects.filter(pk=job.pk, status__in=RETRYABLE).update(
-            status=JobStatus.QUEUED,
+            **services.BACK_TO_QUEUE,
             stage="queued",
-            progress=0,
-            step=0,
-            eta_seconds=None,
             error="",
             error_code="",
             started_at=None,
@@ -50,7 +47,6 @@ def retry_job(job: VideoJob) -> VideoJob:
             heartbeat_at=None,
             cancel_requested_at=None,
             attempts=0,
-            worker="",
         )
         job.refresh_from_db()
         if not changed:
