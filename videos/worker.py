@@ -185,6 +185,9 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     if job is None:
         return None
     _current_job = job.pk
+    # Report the job at once, not at the next heartbeat: operators (and the reaper's dead-worker
+    # check) see which job this process runs from the moment it claims it.
+    WorkerHeartbeat.objects.filter(name=worker_name()).update(current_job=job.pk, last_seen=timezone.now())
     try:
         execute_job(job)
     except Exception as exc:  # noqa: BLE001 - an unforeseen error must still end the job

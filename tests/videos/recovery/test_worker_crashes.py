@@ -16,7 +16,8 @@ from tests.support.live import LiveService, tiny_job
 
 pytestmark = pytest.mark.live
 
-SLOW = {"resolution": "128x128", "duration": 1, "num_inference_steps": 100}
+# Long enough that a kill lands mid-denoising on an idle machine too.
+SLOW = {"resolution": "256x256", "duration": 1, "num_inference_steps": 100}
 TERMINAL = {"completed", "failed", "canceled"}
 
 
