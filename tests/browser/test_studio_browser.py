@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Big enough that the job takes a few seconds, so the progress bar is seen moving.
-SLOW_JOB = {"duration": "1", "resolution": "128x128", "steps": "60"}
+# Long enough that the 0.5 s poll sees denoising steps on an idle machine too.
+SLOW_JOB = {"duration": "1", "resolution": "256x256", "steps": "100"}
 
 # Records every value the progress bar takes and the status line beside it.
 WATCH_PROGRESS = """() => {
@@ -121,11 +122,11 @@ def test_generate_watch_progress_and_play(studio: Page, live):
     playback = page.evaluate(PLAYBACK, "#result-video")
     assert playback.get("error") is None, playback
     assert playback["readyState"] >= 2 and not playback["paused"]
-    assert (playback["width"], playback["height"]) == (128, 128)
+    assert (playback["width"], playback["height"]) == (256, 256)
     assert advancing(playback["times"]), playback
 
     status = api_status(page, live, task_id)
-    assert status["status"] == "completed" and status["params"]["num_inference_steps"] == 60
+    assert status["status"] == "completed" and status["params"]["num_inference_steps"] == 100
     assert playback["src"] == status["video_url"]
     # The gallery refreshed with the new video at the top.
     first_card = page.locator(".gallery-card").first
@@ -148,7 +149,7 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     expect(page).to_have_url(f"{live.url}/admin/videos/videojob/")
     thumb = page.locator(f"tr:has(a[href*='{task_id}']) img.cv-thumb")
     expect(thumb).to_be_visible()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 128
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 256
     page.screenshot(path=str(ARTIFACTS / "admin-jobs.png"), full_page=True)
 
     page.locator(f"tr:has(a[href*='{task_id}']) td.field-prompt_excerpt a").click()
