@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: ffprobe (checks MP4s), Chromium (browser tests),
 # WordPress + PHP + PHPUnit (plugin tests), wrk (the HTTP load benchmark). Installs only what is missing.
+# Packages go in with --no-install-recommends (a lean, predictable set), so every recommended
+# package a test relies on is named here: WordPress's default theme (a published post renders
+# "The theme directory does not exist" without it) and fonts for Chromium's screenshots.
 set -euo pipefail
-packages=(ffmpeg chromium wordpress php-cli php-mysql php-sqlite3 php-curl php-xml php-mbstring phpunit wrk
+packages=(ffmpeg chromium fonts-liberation wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-sqlite3 php-curl php-xml php-mbstring phpunit wrk
   mariadb-server postgresql redis-server)
 missing=()
 for package in "${packages[@]}"; do

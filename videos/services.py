@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -176,12 +177,20 @@ def _send_finished(job_id) -> None:
     transaction.on_commit(send)
 
 
-def cancel_job(job: VideoJob) -> VideoJob:
+CANCELABLE = (JobStatus.QUEUED, JobStatus.PROCESSING)
+
+
+def cancel_job(job: VideoJob, *, only_if: Iterable[str] = CANCELABLE) -> VideoJob:
     """Queued: canceled at once. Processing: canceled now in the database; the worker sees it
-    at its next denoising step and stops. Finished: JobNotCancelable (409)."""
+    at its next denoising step and stops. Finished: JobNotCancelable (409).
+
+    `only_if` narrows the states the cancel applies to, checked in the same conditional
+    update: a bulk "cancel every queued job" must not cancel one a worker claimed after the
+    selection was read."""
+    statuses = [status for status in only_if if status in CANCELABLE]
     now = timezone.now()
     with transaction.atomic():
-        changed = VideoJob.objects.filter(pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING]).update(
+        changed = VideoJob.objects.filter(pk=job.pk, status__in=statuses).update(
             status=JobStatus.CANCELED,
             stage="canceled",
             cancel_requested_at=now,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,12 +33,14 @@ class JobNotRetryable(services.ServiceError):
     status = 409
 
 
-def retry_job(job: VideoJob) -> VideoJob:
+def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
     """A failed or canceled job goes back to the queue as it was asked (same parameters and
     seed), with a fresh attempt count. The same row is reused, so a batch re-run or a client
-    polling its task id follows the new attempt."""
+    polling its task id follows the new attempt. `only_if` narrows the states, checked in the
+    conditional update itself (see services.cancel_job)."""
+    statuses = [status for status in only_if if status in RETRYABLE]
     with transaction.atomic():
-        changed = VideoJob.objects.filter(pk=job.pk, status__in=RETRYABLE).update(
+        changed = VideoJob.objects.filter(pk=job.pk, status__in=statuses).update(
             **services.BACK_TO_QUEUE,
             stage="queued",
             error="",

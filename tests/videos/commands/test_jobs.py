@@ -62,11 +62,53 @@ def test_cancel_by_id_and_by_selection(owner, stranger):
     assert code == 1 and "already canceled" in err
 
     code, text, _ = jobs("cancel", "--status", "queued", "--owner", "alice", "--json")
-    assert code == 0 and json.loads(text) == {"canceled": [str(second.id)], "errors": []}
+    assert code == 0 and json.loads(text) == {"canceled": [str(second.id)], "moved_on": [], "errors": []}
     third.refresh_from_db()
     assert third.status == JobStatus.QUEUED  # another user's job was not selected
     with pytest.raises(CommandError, match="Give task ids, or --status"):
         jobs("cancel")
+
+
+def test_cancel_by_status_leaves_a_job_claimed_after_the_selection_running(owner, monkeypatch):
+    """The race an operator hits: `cancel --status queued` reads its selection, a worker
+    claims one of those jobs, then the cancels are written. The claimed job must keep running."""
+    from videos.management.commands.jobs import Command
+
+    oldest, newer = make_job(owner), make_job(owner)
+    select = Command._targets
+
+    def select_then_a_worker_claims(self, options):
+        selection = select(self, options)
+        assert services.claim_next_job("gpu-host:1") == oldest  # a real claim, between read and write
+        return selection
+
+    monkeypatch.setattr(Command, "_targets", select_then_a_worker_claims)
+    code, text, err = jobs("cancel", "--status", "queued", "--json")
+    assert code == 0, err
+    assert json.loads(text) == {
+        "canceled": [str(newer.id)],
+        "moved_on": [{"task_id": str(oldest.id), "status": "processing"}],
+        "errors": [],
+    }
+    oldest.refresh_from_db()
+    newer.refresh_from_db()
+    assert (oldest.status, newer.status) == (JobStatus.PROCESSING, JobStatus.CANCELED)
+
+    monkeypatch.undo()
+    code, text, _ = jobs("cancel", "--status", "queued")
+    assert code == 0 and "0 canceled, 0 had moved on, 0 not." in text
+
+
+def test_cancel_only_if_is_checked_in_the_update(owner):
+    job = make_job(owner)
+    stale = VideoJob.objects.get(pk=job.pk)  # read while queued
+    services.claim_next_job("gpu-host:1")
+    with pytest.raises(services.JobNotCancelable) as raised:
+        services.cancel_job(stale, only_if=[JobStatus.QUEUED])
+    assert raised.value.extra["current_status"] == JobStatus.PROCESSING
+    job.refresh_from_db()
+    assert job.status == JobStatus.PROCESSING
+    assert services.cancel_job(stale).status == JobStatus.CANCELED  # without the filter it cancels
 
 
 def test_retry_requeues_failed_and_canceled_only(owner):

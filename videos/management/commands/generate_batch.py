@@ -142,17 +142,21 @@ class Command(BaseCommand):
         )
         interrupted = False
         # `kill` (SIGTERM) stops as cleanly as Ctrl-C: the report is written, and a re-run
-        # resumes. Only the main thread may set handlers (call_command may run elsewhere).
+        # resumes. SIGINT gets the handler explicitly too: a process started in the
+        # background of a non-interactive shell inherits SIGINT as ignored, and then
+        # `kill -INT` would do nothing. Only the main thread may set handlers (call_command
+        # may run elsewhere).
         in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+        stop_signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, _interrupt) for sig in stop_signals} if in_main else {}
         try:
             with display:
                 runner.run()
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            if in_main:
-                signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         results = runner.results
         if interrupted:
             try:

@@ -139,22 +139,44 @@ class Command(BaseCommand):
         return found, missing
 
     def _apply(self, options, verb: str, change) -> None:
+        """Act on each target. With --status the filter is part of each conditional update,
+        so a job that left the selected state after the selection was read (a worker claimed
+        it, say) is left alone and reported as moved on, not acted on and not an error."""
         jobs, problems = self._targets(options)
-        done = []
+        selected = options["status"]
+        done: list[str] = []
+        moved_on: list[tuple[str, str]] = []
         for job in jobs:
             try:
-                change(job)
+                if selected:
+                    change(job, only_if=selected)
+                else:
+                    change(job)
                 done.append(str(job.id))
             except services.ServiceError as exc:
-                problems.append((str(job.id), exc.message))
+                current = exc.extra.get("current_status", "")
+                if selected and current not in selected:
+                    moved_on.append((str(job.id), current))
+                else:
+                    problems.append((str(job.id), exc.message))
         if options["json"]:
-            self.stdout.write(json.dumps({verb: done, "errors": [{"task_id": t, "error": e} for t, e in problems]}))
+            document = {
+                verb: done,
+                "moved_on": [{"task_id": t, "status": status} for t, status in moved_on],
+                "errors": [{"task_id": t, "error": e} for t, e in problems],
+            }
+            self.stdout.write(json.dumps(document))
         else:
             for task_id in done:
                 self.stdout.write(f"{task_id}: {verb}")
+            for task_id, status in moved_on:
+                self.stdout.write(f"{task_id}: left alone, now {status}")
             for task_id, error in problems:
                 self.stderr.write(f"{task_id}: {error}")
-            self.stdout.write(f"{len(done)} {verb}, {len(problems)} not.")
+            summary = f"{len(done)} {verb}, {len(problems)} not."
+            if selected:
+                summary = f"{len(done)} {verb}, {len(moved_on)} had moved on, {len(problems)} not."
+            self.stdout.write(summary)
         if problems:
             sys.exit(1)
 
