@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, set-up included: Debian packages, local services, the Python
-# environment (.venv with requirements-dev.txt), lint, then pytest twice: the embedded
-# default (SQLite + django-q2's ORM broker) and the scale-out configuration (PostgreSQL +
-# Redis) for the service, worker, API and recovery tests. Extra arguments run only the first
-# pass with those pytest arguments, e.g. `scripts/test.sh tests/videos -x`.
+# environment (.venv with requirements-dev.txt), lint, then pytest in two configurations
+# side by side: the embedded default (SQLite + django-q2's ORM broker, every test) and the
+# scale-out configuration (PostgreSQL + Redis) for the service, worker, API and recovery
+# tests. The two passes share nothing (own data folders, ports, databases, Redis databases),
+# so the scale-out pass runs in the background while the embedded pass runs, and its output
+# is printed when both are done. Extra arguments run only the embedded pass with those
+# pytest arguments, e.g. `scripts/test.sh tests/videos -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_system_packages.sh
@@ -14,10 +17,42 @@ python3 launch.py --setup-only --dev
 if [ $# -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
-echo "== Embedded configuration: SQLite + ORM broker =="
-.venv/bin/python -m pytest -p no:cacheprovider --durations=25
-echo "== Scale-out configuration: PostgreSQL + Redis =="
-DATABASE_URL="postgres://postgres@127.0.0.1:5432/cogvideo_scaleout" REDIS_URL="redis://127.0.0.1:6379/5" \
-  .venv/bin/python -m pytest -p no:cacheprovider --durations=15 \
-  tests/videos/api tests/videos/test_worker.py tests/videos/test_live_service.py tests/videos/recovery \
-  -k "not generated_requests_never_break"
+
+# This run's own Redis databases (N for the test process, N+1 for the services it starts)
+# and PostgreSQL database, so another copy of the suite on the same machine never flushes or
+# drops ours. A slot is held by a lock for as long as this script runs.
+mkdir -p test-artifacts
+slot=""
+for candidate in 2 4 6 8 10 12 14; do
+  exec {slot_lock}>"/tmp/cogvideo-test-slot-$candidate.lock"
+  if flock -n "$slot_lock"; then
+    slot=$candidate
+    break
+  fi
+  exec {slot_lock}>&-
+done
+if [ -z "$slot" ]; then
+  echo "Seven copies of the test suite are running already; no Redis database is free." >&2
+  exit 2
+fi
+
+scaleout_log=test-artifacts/scale-out-pass.log
+scaleout_rc=test-artifacts/scale-out-pass.rc
+rm -f "$scaleout_rc"
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/cogvideo_scaleout_$slot" REDIS_URL="redis://127.0.0.1:6379/$slot" \
+  setsid bash -c '.venv/bin/python -m pytest -p no:cacheprovider --durations=15 \
+    tests/videos/api tests/videos/test_worker.py tests/videos/test_live_service.py tests/videos/recovery \
+    -k "not generated_requests_never_break" >"$1" 2>&1; echo $? >"$2"' scale-out "$scaleout_log" "$scaleout_rc" &
+scaleout_pid=$!
+trap 'kill -- "-$scaleout_pid" 2>/dev/null || true' EXIT  # its own session: stop all of it
+
+echo "== Embedded configuration: SQLite + ORM broker (the scale-out pass runs beside it) =="
+embedded=0
+.venv/bin/python -m pytest -p no:cacheprovider --durations=25 || embedded=$?
+wait "$scaleout_pid" || true
+trap - EXIT
+echo "== Scale-out configuration: PostgreSQL + Redis (log: $scaleout_log) =="
+cat "$scaleout_log"
+scaleout=$(cat "$scaleout_rc" 2>/dev/null || echo 1)
+echo "embedded pass: exit $embedded; scale-out pass: exit $scaleout"
+[ "$embedded" -eq 0 ] && [ "$scaleout" -eq 0 ]

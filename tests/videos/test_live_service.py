@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.live import LiveService, tiny_job
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.live
 
@@ -44,10 +46,20 @@ def test_cancel_a_running_job_stops_it_and_the_worker_goes_on(live, owner_http):
 
 
 def test_duplicate_queue_message_runs_the_pipeline_once(live, owner_http):
-    def pipeline_runs() -> int:
-        workers = owner_http.get("/api/system/status").json()["workers"]["list"]
+    def settled_pipeline_runs() -> int:
+        """The workers' run count from heartbeats written after this call began, with no job
+        running: every finished run is in it."""
+        since = datetime.now(UTC)
+
+        def settled():
+            workers = owner_http.get("/api/system/status").json()["workers"]["list"]
+            fresh = all(not w["current_job"] and datetime.fromisoformat(w["last_seen"]) > since for w in workers)
+            return workers if workers and fresh else None
+
+        workers = eventually(settled, timeout=60, what="idle workers with fresh heartbeats")
         return sum(w["pipeline_runs"] for w in workers)
 
+    earlier_runs = settled_pipeline_runs()
     task_id = submit(owner_http, num_inference_steps=30)
     live.manage(
         "shell", "-c",
@@ -55,10 +67,10 @@ def test_duplicate_queue_message_runs_the_pipeline_once(live, owner_http):
         f"job = VideoJob.objects.get(pk='{task_id}'); enqueue_job(job); enqueue_job(job)",
     )  # fmt: skip
     assert live.wait_for(owner_http, task_id)["status"] == "completed"
-    time.sleep(1.5)  # let the duplicate messages be delivered and find nothing to do
-    before = pipeline_runs()
-    time.sleep(2.5)  # heartbeats every second: the count is settled
-    assert pipeline_runs() == before
+    # The two duplicate messages get time to be delivered (a proof that nothing happens can
+    # only wait); they must add no pipeline run.
+    time.sleep(4)
+    assert settled_pipeline_runs() == earlier_runs + 1
     runs_for_job = owner_http.get(f"/api/status/{task_id}").json()["attempts"]
     assert runs_for_job == 1
 

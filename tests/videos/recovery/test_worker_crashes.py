@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.support.live import LiveService, tiny_job
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.live
 
@@ -132,9 +133,12 @@ def test_restart_with_fifty_queued_jobs_runs_each_exactly_once(service, http):
     assert [b["status"] for b in bodies] == ["completed"] * 50
     assert all(b["attempts"] == 1 for b in bodies)
     assert len({b["video_id"] for b in bodies}) == 50
-    time.sleep(2)  # a heartbeat carries the final count
-    workers = http.get("/api/system/status").json()["workers"]["list"]
-    assert sum(w["pipeline_runs"] for w in workers) == 50  # the pipeline ran once per job
+
+    def pipeline_runs() -> int:
+        return sum(w["pipeline_runs"] for w in http.get("/api/system/status").json()["workers"]["list"])
+
+    eventually(lambda: pipeline_runs() >= 50, timeout=60, what="a heartbeat with the final count")
+    assert pipeline_runs() == 50  # the pipeline ran once per job
 
 
 def test_random_kills_leave_every_job_terminal_and_every_video_intact(service, http):
