@@ -8,7 +8,7 @@ import this package and call `services.<name>`; the modules behind it are:
 - purge.py: deleting old jobs, their videos and files.
 """
 
-from .create import create_job, request_fingerprint
+from .create import create_job, request_fingerprint, rerun_job, rerun_request
 from .errors import IdempotencyConflict, JobNotCancelable, JobNotRetryable, QueueFull, ServiceError, TooManyQueued
 from .lifecycle import (
     BACK_TO_QUEUE,
@@ -54,6 +54,8 @@ __all__ = [
     "record_params",
     "report_progress",
     "request_fingerprint",
+    "rerun_job",
+    "rerun_request",
     "requeue_stale_jobs",
     "resend_lost_wakeups",
     "retry_job",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .. import reuse
 from ..job_log import log_job_event
-from ..job_specs import JobSpec
+from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
 from .errors import IdempotencyConflict, QueueFull, TooManyQueued
 from .lifecycle import enqueue_job, send_finished
@@ -127,3 +127,40 @@ def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields
         send_finished(job.pk)
     logger.info("job %s answered with existing video %s", job.id, video.id)
     return job
+
+
+# --- Reruns: "retry" and "same seed again" keep every parameter, "new seed" all but the seed.
+# The request is rebuilt from the job's resolved parameters and goes through the same
+# validator and create_job as an API request, so the rules (bounds, queue caps, the current
+# model's limits) are checked exactly once, in one place.
+
+
+def rerun_request(job: VideoJob, *, new_seed: bool) -> dict:
+    params = job.params or {}
+    body: dict = {
+        "prompt": job.prompt,
+        "negative_prompt": job.negative_prompt,
+        "duration": params.get("duration"),
+        "resolution": params.get("resolution"),
+        "enhance_quality": params.get("enhance_quality"),
+        "num_inference_steps": params.get("num_inference_steps"),
+        "guidance_scale": params.get("guidance_scale"),
+        "seed": None if new_seed else params.get("seed"),
+        "metadata": job.metadata or {},
+    }
+    # Keep the template link for the record while it is still usable; the prompt is
+    # already rendered, so the text stays exactly the same either way.
+    if job.template_id and job.template and job.template.is_active:
+        body["template"] = job.template.slug
+        body["variables"] = job.variables or {}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def rerun_job(job: VideoJob, *, new_seed: bool, source: str) -> VideoJob:
+    """Queue a copy of `job` for the job's owner. Raises django ValidationError when the old
+    parameters no longer fit (e.g. the model changed) and ServiceError when a queue cap is
+    reached."""
+    new_job, _created = create_job(
+        job.owner, parse_generate_request(rerun_request(job, new_seed=new_seed)), source=source
+    )
+    return new_job
