@@ -1,5 +1,6 @@
 """The admin: jobs with posters, players and actions, a "Generate video" form, prompt templates
-with a live preview. Every write goes through videos/services (reruns included), every read through videos/access: editors see their own jobs, staff all."""
+with a live preview. Every write goes through videos/services (reruns included), every read
+through videos/access: editors see their own jobs, staff all."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 point at it.
 
 Readers only parse and turn text cells into JSON-like values; whether the values are
-acceptable is decided by the API's GenerateRequestSerializer (videos/batch/rows.py), so the
-command line and the API accept exactly the same requests.
+acceptable is decided by the API's validator, job_specs.parse_generate_request (called in
+videos/batch/rows.py), so the command line and the API accept exactly the same requests.
 """
 
 from __future__ import annotations
