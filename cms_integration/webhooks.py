@@ -34,8 +34,7 @@ from .models import CmsSite, DeliveryStatus, WebhookAttempt, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait before attempts 2, 3, ...; one attempt more than there are delays.
-DEFAULT_BACKOFF = (5, 30, 120, 600, 1800, 7200)
+# The delays before attempts 2, 3, ... are settings.COGVIDEO_WEBHOOK_BACKOFF.
 # The receiver may import the video before answering (the WordPress plugin does).
 TIMEOUT_SECONDS = 20.0
 USER_AGENT = "CogVideoX-Studio-Webhooks/1"
@@ -48,7 +47,7 @@ EVENT_TYPES = {
 
 
 def backoff_schedule() -> tuple[int, ...]:
-    return tuple(getattr(settings, "COGVIDEO_WEBHOOK_BACKOFF", DEFAULT_BACKOFF))
+    return tuple(settings.COGVIDEO_WEBHOOK_BACKOFF)
 
 
 def max_attempts() -> int:

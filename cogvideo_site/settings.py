@@ -266,6 +266,9 @@ COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
 COGVIDEO_IDEMPOTENCY_HOURS = env_int("COGVIDEO_IDEMPOTENCY_HOURS", 24)
+# Seconds between webhook delivery attempts (cms_integration/webhooks.py); one more attempt
+# than entries.
+COGVIDEO_WEBHOOK_BACKOFF = (5, 30, 120, 600, 1800, 7200)
 # Speed levers (videos/generation/acceleration.py): a diffusers cache method (off, pab,
 # fastercache, firstblock), torch.compile of the transformer (warmed up on worker start), and
 # torchao int8 weight-only quantization (none, int8wo) for small GPUs.

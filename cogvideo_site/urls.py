@@ -1,7 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from monitoring.views import readiness_view
 
 urlpatterns = [
+    # Readiness (monitoring/) under /api/ beside the API's own health check; routed here
+    # because the videos app does not import monitoring. No trailing slash, one tolerated.
+    re_path(r"^api/health/ready/?$", readiness_view, name="api-health-ready"),
     path("api/", include("videos.api.urls")),
     path("admin/", admin.site.urls),
     path("integrations/", include("cms_integration.urls")),  # the JS client's example page

@@ -5,9 +5,11 @@ dashboard and the extended /api/system/status read these functions, so the three
 show the same success rate and timings for the same jobs.
 
 Definitions (also in docs/MONITORING.md):
-- a window ("24h", "7d") selects jobs by when they *finished* (completed, failed, canceled);
-- success rate = completed / (completed + failed); canceled jobs are the user's choice, not
-  the service's failure, and count in neither;
+- a window ("24h", "7d") selects jobs by when they *finished* (completed, failed, canceled):
+  finished_at in (now - window, now] (videos.selectors.finished_in_window, which the API's
+  system status uses too);
+- success rate = completed / (completed + failed) (videos.selectors.success_rate); canceled
+  jobs are the user's choice, not the service's failure, and count in neither;
 - generation seconds = finished_at - started_at of completed jobs (the last attempt's run,
   model loading and encoding included); queue wait = started_at - created_at;
 - percentiles interpolate linearly between the two nearest ranks (numpy's default).
@@ -28,8 +30,9 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from videos.models import JobStatus, PromptTemplate, VideoJob, WorkerHeartbeat
+from videos.selectors import DAY, finished_in_window, success_rate
 
-WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+WINDOWS: dict[str, timedelta] = {"24h": DAY, "7d": timedelta(days=7)}
 FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 NO_TEMPLATE = "(none)"
 
@@ -105,8 +108,7 @@ class WindowStats:
 
     @property
     def success_rate(self) -> float | None:
-        done = self.completed + self.failed
-        return round(self.completed / done, 4) if done else None
+        return success_rate(self.completed, self.failed)
 
     @property
     def mean_seconds(self) -> float | None:
@@ -160,7 +162,8 @@ def window_stats(
     until = now or timezone.now()
     since = until - WINDOWS[window]
     rows = list(
-        VideoJob.objects.filter(status__in=FINISHED, finished_at__gt=since, finished_at__lte=until)
+        finished_in_window(WINDOWS[window], now=until)
+        .filter(status__in=FINISHED)
         .order_by("-finished_at")
         .values(*(DETAIL_FIELDS if detail else SUMMARY_FIELDS))
     )
@@ -293,7 +296,8 @@ def disk_stats() -> dict:
 
 
 def extend_system_status(status: dict, workers: list[WorkerHeartbeat]) -> dict:
-    """Adds the operators' fields to GET /api/system/status (called by videos/selectors.py):
+    """Adds the operators' fields to GET /api/system/status (registered with
+    videos.selectors.register_system_status_extension in MonitoringConfig.ready):
     per-worker telemetry (device name, GPU memory, model load time, heartbeat age), the 24 h
     mean/p50/p95 generation time and the oldest queued job's age."""
     now = timezone.now()

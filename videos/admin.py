@@ -1,6 +1,6 @@
 """The admin: jobs with posters, players and actions, a "Generate video" form, prompt templates
-with a live preview. Every write goes through videos/services (directly or through
-studio/reruns), every read through videos/access: editors see their own jobs, staff all."""
+with a live preview. Every write goes through videos/services (reruns included), every read
+through videos/access: editors see their own jobs, staff all."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 import zipfile
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -19,14 +19,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from . import access, services
 from .admin_forms import GenerateVideoForm, PromptTemplateForm
 from .job_specs import current_profile
 from .models import JobStatus, PromptTemplate, Video, VideoJob, WorkerHeartbeat
 from .studio.prompt_checks import preview_template
-from .studio.reruns import rerun_job
 
 MAX_ZIP_VIDEOS = 50
 CANCELABLE = (JobStatus.QUEUED, JobStatus.PROCESSING)
@@ -307,8 +305,8 @@ class VideoJobAdmin(admin.ModelAdmin):
         job = self._visible_job(request, job_id)
         new_seed = request.POST.get("seed") == "new"
         try:
-            new_job = rerun_job(job, new_seed=new_seed, source="admin")
-        except (DRFValidationError, services.ServiceError) as exc:
+            new_job = services.rerun_job(job, new_seed=new_seed, source="admin")
+        except (ValidationError, services.ServiceError) as exc:
             self.message_user(request, self._rerun_problem(exc), messages.ERROR)
             return redirect("admin:videos_videojob_change", job.pk)
         self.log_addition(request, new_job, f"Rerun of {job.pk} ({'new seed' if new_seed else 'same seed'}).")
@@ -319,7 +317,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     def _rerun_problem(exc: Exception) -> str:
         if isinstance(exc, services.ServiceError):
             return exc.message
-        return "The job's parameters are no longer valid: " + describe_errors(exc.detail)
+        return "The job's parameters are no longer valid: " + describe_errors(exc.message_dict)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {})}
@@ -363,8 +361,8 @@ class VideoJobAdmin(admin.ModelAdmin):
         queued = 0
         for job in queryset:
             try:
-                new_job = rerun_job(job, new_seed=new_seed, source="admin")
-            except (DRFValidationError, services.ServiceError) as exc:
+                new_job = services.rerun_job(job, new_seed=new_seed, source="admin")
+            except (ValidationError, services.ServiceError) as exc:
                 self.message_user(request, f"{str(job.pk)[:8]}: {self._rerun_problem(exc)}", messages.ERROR)
                 if isinstance(exc, services.ServiceError):
                     break  # a queue cap: the next ones would hit it too

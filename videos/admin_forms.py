@@ -1,18 +1,17 @@
 """Forms of the admin. They only collect input: every value is then checked by
-GenerateRequestSerializer (the API's validation), and its messages are shown on the form
-fields, so the rules live in one place."""
+job_specs.parse_generate_request (the API's validation), and its messages are shown on the
+form fields, so the rules live in one place."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .api.serializers import GenerateRequestSerializer
-from .job_specs import current_profile
+from .job_specs import current_profile, parse_generate_request
 from .models import PromptTemplate
 from .prompt_templates import placeholders
 
-# default_params keys a template may set: the ones job_specs.resolve_job_spec reads.
+# default_params keys a template may set: the ones job_specs.parse_generate_request resolves.
 TEMPLATE_DEFAULT_KEYS = ("duration", "resolution", "enhance_quality", "num_inference_steps", "guidance_scale")
 QUALITY_CHOICES = [("", "Template default (full quality)"), ("full", "Full quality"), ("draft", "Fast draft")]
 
@@ -31,8 +30,8 @@ def parse_variable_lines(text: str) -> dict[str, str]:
     return variables
 
 
-def apply_serializer_errors(form: forms.Form, errors: dict) -> None:
-    """Show the serializer's messages on the matching form fields (others on the form)."""
+def apply_request_errors(form: forms.Form, errors: dict) -> None:
+    """Show the validator's messages on the matching form fields (others on the form)."""
     for name, messages in errors.items():
         if isinstance(messages, dict):
             messages = [f"{key}: {value}" for key, value in messages.items()]
@@ -95,12 +94,12 @@ class GenerateVideoForm(forms.Form):
         return body
 
     def validated_spec(self):
-        """The JobSpec, or None with the serializer's errors added to the form."""
-        serializer = GenerateRequestSerializer(data=self.request_body())
-        if serializer.is_valid():
-            return serializer.validated_data
-        apply_serializer_errors(self, serializer.errors)
-        return None
+        """The JobSpec, or None with the validator's errors added to the form."""
+        try:
+            return parse_generate_request(self.request_body())
+        except ValidationError as exc:
+            apply_request_errors(self, exc.message_dict)
+            return None
 
 
 class PromptTemplateForm(forms.ModelForm):
@@ -138,9 +137,10 @@ class PromptTemplateForm(forms.ModelForm):
         unknown = sorted(set(value) - set(TEMPLATE_DEFAULT_KEYS))
         if unknown:
             raise ValidationError(f"Unknown keys: {', '.join(unknown)}. Allowed: {', '.join(TEMPLATE_DEFAULT_KEYS)}.")
-        serializer = GenerateRequestSerializer(data={"prompt": "check", **value})
-        if not serializer.is_valid():
+        try:
+            parse_generate_request({"prompt": "check", **value})
+        except ValidationError as exc:
             raise ValidationError(
-                [f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in serializer.errors.items()]
-            )
+                [f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()]
+            ) from None
         return value

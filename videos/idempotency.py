@@ -13,10 +13,12 @@ from .models import IdempotencyRecord
 from .services import IdempotencyConflict
 
 
+def _cutoff():
+    return timezone.now() - timedelta(hours=settings.COGVIDEO_IDEMPOTENCY_HOURS)
+
+
 def _fresh(user, key: str, scope: str):
-    hours = getattr(settings, "COGVIDEO_IDEMPOTENCY_HOURS", 24)
-    cutoff = timezone.now() - timedelta(hours=hours)
-    return IdempotencyRecord.objects.filter(owner=user, key=key, scope=scope, created_at__gte=cutoff).first()
+    return IdempotencyRecord.objects.filter(owner=user, key=key, scope=scope, created_at__gte=_cutoff()).first()
 
 
 def lookup(user, key: str, scope: str, fingerprint: str) -> IdempotencyRecord | None:
@@ -28,9 +30,7 @@ def lookup(user, key: str, scope: str, fingerprint: str) -> IdempotencyRecord | 
 
 def remember(user, key: str, scope: str, fingerprint: str, status_code: int, body: dict) -> IdempotencyRecord:
     """Store the answer; if a concurrent request stored one first, that one wins."""
-    IdempotencyRecord.objects.filter(owner=user, key=key, scope=scope).exclude(
-        created_at__gte=timezone.now() - timedelta(hours=getattr(settings, "COGVIDEO_IDEMPOTENCY_HOURS", 24))
-    ).delete()
+    IdempotencyRecord.objects.filter(owner=user, key=key, scope=scope).exclude(created_at__gte=_cutoff()).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(

@@ -1,6 +1,6 @@
 """One structured log line per job state change (logger `cogvideo.jobs`).
 
-Called from videos/services.py for created, started and requeued, and from the job_finished
+Called from videos/services/ for created, started and requeued, and from the job_finished
 signal (connected by monitoring/) for completed, failed and canceled. With
 COGVIDEO_LOG_FORMAT=json the fields below become keys of the JSON line. Only ids, names and
 numbers are logged: never the prompt, the metadata or anything from the request headers.

@@ -1,5 +1,8 @@
-"""Turn a validated request into a complete job spec: template applied, presets resolved,
-seed chosen. Every resolved value is stored on the job, so a video can be reproduced."""
+"""The one validator of a generate request: `parse_generate_request` turns the request body
+(the API's JSON, the studio's, the admin form's, a batch row, a rerun) into a complete job
+spec (template applied, presets resolved, seed chosen) or raises Django's ValidationError
+with a message dict {field: [messages]}. Every resolved value is stored on the job, so a
+video can be reproduced."""
 
 from __future__ import annotations
 
@@ -12,7 +15,19 @@ from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
 from .models import PromptTemplate
 from .prompt_templates import render
-from .validation import check_size, parse_resolution
+from .validation import (
+    boolean_field,
+    check_callback_url,
+    check_metadata,
+    check_size,
+    integer_field,
+    json_field,
+    number_field,
+    object_field,
+    parse_resolution,
+    reject_control_characters,
+    text_field,
+)
 
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 2000
@@ -35,9 +50,52 @@ def current_profile() -> tuple[str, ModelProfile]:
     return model, profile_for(model)
 
 
-def resolve_job_spec(data: dict) -> JobSpec:
-    """`data` holds type-checked request fields (see GenerateRequestSerializer). Raises
-    ValidationError with a dict of field -> messages when the values don't fit the model."""
+# The fields of a generate request and their type checks, in the order errors are reported.
+# videos/api/serializers.py documents the same fields for the OpenAPI schema.
+REQUEST_FIELDS = {
+    "prompt": text_field(max_length=MAX_PROMPT_CHARS, checks=[reject_control_characters]),
+    "negative_prompt": text_field(max_length=MAX_PROMPT_CHARS, checks=[reject_control_characters]),
+    "duration": integer_field,
+    "resolution": text_field(max_length=16, allow_null=True, allow_blank=False),
+    "enhance_quality": boolean_field,
+    "seed": integer_field,
+    "num_inference_steps": integer_field,
+    "guidance_scale": number_field,
+    "template": text_field(max_length=64, allow_null=True, slug=True),
+    "variables": object_field,
+    "callback_url": text_field(max_length=2000, checks=[check_callback_url]),
+    "metadata": json_field(checks=[check_metadata]),
+}
+
+
+def parse_generate_request(data) -> JobSpec:
+    """Check a generate request and resolve it against the current model profile. Raises
+    ValidationError({field: [messages]}): first for unknown fields or wrong types, then
+    (when every field has its type) for values the model or the templates do not allow."""
+    if data is None:
+        raise ValidationError({"non_field_errors": ["No data provided"]})
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    unknown = sorted(set(data) - set(REQUEST_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in unknown})
+    clean: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name, check in REQUEST_FIELDS.items():
+        if name not in data:
+            continue
+        try:
+            clean[name] = check(data[name])
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return _resolve(clean)
+
+
+def _resolve(data: dict) -> JobSpec:
+    """`data` holds type-checked request fields. Raises ValidationError with a dict of
+    field -> messages when the values don't fit the model."""
     model, profile = current_profile()
     errors: dict[str, list[str]] = {}
     template = None

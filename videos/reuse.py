@@ -1,5 +1,6 @@
 """Same-request reuse: an explicit-seed request whose generation parameters are identical to
-a video its owner already has is answered at once with that video, with no GPU work.
+a video its owner already has is answered at once with that video, with no GPU work. This
+module only reads (the key, the lookup); the reusing job is created by services.create_job.
 
 Generation is deterministic for a given model, revision, prompt, size, frame count, steps,
 guidance, seed and speed levers, so running it again would only produce the same file
@@ -17,17 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from .generation.acceleration import AccelerationOptions
 from .job_specs import JobSpec
 from .models import JobStatus, Video, VideoJob
-
-logger = logging.getLogger(__name__)
 
 # The params that decide the file. Not in the key: `enhance_quality` (already resolved into
 # the steps) and the device / memory mode (where the weights sit, not what they compute).
@@ -77,40 +73,3 @@ def find_reusable_video(owner, spec: JobSpec, key: str) -> Video | None:
         .first()
     )
     return job.video if job is not None else None
-
-
-def create_reused_job(
-    owner,
-    spec: JobSpec,
-    video: Video,
-    *,
-    key: str,
-    idempotency_key: str = "",
-    fingerprint: str = "",
-    source: str = "api",
-    priority: int = 0,
-) -> VideoJob:
-    """A job that is completed at creation with `video` as its result. It goes through the
-    same finished signal as any completed job, so webhooks fire for it too."""
-    from .services import _send_finished, job_fields
-
-    now = timezone.now()
-    fields = job_fields(
-        owner, spec, idempotency_key=idempotency_key, fingerprint=fingerprint, source=source, priority=priority,
-        reuse_key=key,
-    )  # fmt: skip
-    with transaction.atomic():
-        job = VideoJob.objects.create(
-            **{**fields, "params": {**spec.params, "reused_video_id": str(video.id)}},
-            status=JobStatus.COMPLETED,
-            progress=100,
-            step=spec.params["num_inference_steps"],
-            stage="completed",
-            started_at=now,
-            finished_at=now,
-            reused_from=video,
-            warnings=[f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."],
-        )
-        _send_finished(job.pk)
-    logger.info("job %s answered with existing video %s", job.id, video.id)
-    return job

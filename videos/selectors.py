@@ -1,9 +1,11 @@
-"""Reads: the status body of a job, queue positions, the system status."""
+"""Reads: the status body of a job, queue positions, the system status, and what "finished in
+the last 24 hours" and "success rate" mean (monitoring/stats.py reads the same definitions)."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -13,6 +15,20 @@ from django.utils import timezone
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
 from .models import JobStatus, VideoJob, WorkerHeartbeat
+
+DAY = timedelta(hours=24)
+
+# Apps that add fields to GET /api/system/status register here in their AppConfig.ready()
+# (monitoring adds the operators' telemetry): videos never imports them.
+SystemStatusExtension = Callable[[dict, list[WorkerHeartbeat]], dict]
+_system_status_extensions: list[SystemStatusExtension] = []
+
+
+def register_system_status_extension(extend: SystemStatusExtension) -> None:
+    """`extend(status, live_workers) -> status` runs on every system status, in order of
+    registration; registering the same function twice keeps one."""
+    if extend not in _system_status_extensions:
+        _system_status_extensions.append(extend)
 
 
 def _iso(value) -> str | None:
@@ -83,6 +99,19 @@ def job_status_body(job: VideoJob, request=None) -> dict:
     return body
 
 
+def finished_in_window(window: timedelta, *, now: datetime | None = None):
+    """Jobs that finished in the window ending now: finished_at in (now - window, now]."""
+    until = now or timezone.now()
+    return VideoJob.objects.filter(finished_at__gt=until - window, finished_at__lte=until)
+
+
+def success_rate(completed: int, failed: int) -> float | None:
+    """completed / (completed + failed); canceled jobs count in neither (a cancel is the
+    user's choice, not a failure of the service). None with no finished job."""
+    done = completed + failed
+    return round(completed / done, 4) if done else None
+
+
 def _stale_cutoff():
     return timezone.now() - timedelta(seconds=settings.COGVIDEO_STALE_AFTER_SECONDS)
 
@@ -122,14 +151,13 @@ def system_status(viewer=None) -> dict:
     model = model_setting()
     profile = profile_for(model)
     counts = dict(VideoJob.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    since = timezone.now() - timedelta(hours=24)
     recent = dict(
-        VideoJob.objects.filter(finished_at__gte=since, status__in=[JobStatus.COMPLETED, JobStatus.FAILED])
+        finished_in_window(DAY)
+        .filter(status__in=[JobStatus.COMPLETED, JobStatus.FAILED])
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    finished = recent.get(JobStatus.COMPLETED, 0) + recent.get(JobStatus.FAILED, 0)
     workers = list(live_workers())
     media = settings.MEDIA_ROOT
     media.mkdir(parents=True, exist_ok=True)
@@ -185,12 +213,11 @@ def system_status(viewer=None) -> dict:
         "jobs_24h": {
             "completed": recent.get(JobStatus.COMPLETED, 0),
             "failed": recent.get(JobStatus.FAILED, 0),
-            "success_rate": round(recent.get(JobStatus.COMPLETED, 0) / finished, 4) if finished else None,
+            "success_rate": success_rate(recent.get(JobStatus.COMPLETED, 0), recent.get(JobStatus.FAILED, 0)),
         },
     }
-    from monitoring.stats import extend_system_status  # operators' fields; imported late: no cycle
-
-    status = extend_system_status(status, workers)
+    for extend in _system_status_extensions:
+        status = extend(status, workers)
     if viewer is not None and not viewer.is_staff:
         entries = [*status["workers"]["list"], *status["workers"]["dead"]]
         shown = {entry["current_job"] for entry in entries if entry.get("current_job")}

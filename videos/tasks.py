@@ -1,17 +1,16 @@
-"""django-q2 entry points. They only call services; the job row holds all state."""
+"""django-q2 entry points, named by the messages on the queue: keep these dotted paths
+(queued messages and the reaper schedule of migration 0007 refer to them). Nothing is
+defined twice: the job runner is videos.worker.run_next_job (imported without torch; the
+engine loads it inside functions) and the reaper is services.reap, the same pass the
+heartbeat thread runs."""
 
 from __future__ import annotations
 
+from . import services
+from .worker import run_next_job
 
-def run_next_job(hint_job_id: str | None = None) -> str | None:
-    from .worker import run_next_job as run
-
-    return run(hint_job_id)
+__all__ = ["reap_stale_jobs", "run_next_job"]
 
 
 def reap_stale_jobs() -> dict:
-    from .services import requeue_stale_jobs, resend_lost_wakeups
-
-    result = requeue_stale_jobs()
-    result["wakeups_resent"] = resend_lost_wakeups()
-    return result
+    return services.reap()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 import socket
 import unicodedata
@@ -109,3 +110,131 @@ def check_callback_url(url: str) -> str:
             "the operator can allow this with COGVIDEO_ALLOW_PRIVATE_CALLBACKS."
         )
     return url
+
+
+# --- Request fields ---------------------------------------------------------------------------
+# Type checks for the fields of a generate request (see job_specs.parse_generate_request). They
+# are strict JSON types: "4", 4.7 and true are not integers. Each check takes the value as
+# given and returns the clean value, or raises ValidationError with every message that
+# applies. The messages are the API's (DRF's wording where DRF used to produce them), so
+# clients see the same text whichever door the request came in by.
+
+NOT_NULL = "This field may not be null."
+
+
+def _collect(value, checks) -> None:
+    messages: list[str] = []
+    for check in checks:
+        try:
+            check(value)
+        except ValidationError as exc:
+            messages.extend(exc.messages)
+    if messages:
+        raise ValidationError(messages)
+
+
+def _max_length(limit: int):
+    def check(value: str) -> None:
+        if len(value) > limit:
+            raise ValidationError(f"Ensure this field has no more than {limit} characters.")
+
+    return check
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Null characters are not allowed.")
+
+
+def _no_surrogates(value: str) -> None:
+    surrogate = next((char for char in value if 0xD800 <= ord(char) <= 0xDFFF), None)
+    if surrogate is not None:
+        raise ValidationError(f"Surrogate characters are not allowed: U+{ord(surrogate):X}.")
+
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+SLUG_MESSAGE = 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'
+
+
+def _slug(value: str) -> None:
+    if not SLUG_RE.match(value):
+        raise ValidationError(SLUG_MESSAGE)
+
+
+def text_field(*, max_length: int, allow_null: bool = False, allow_blank: bool = True, checks=(), slug: bool = False):
+    """A string, surrounding white space removed; blank (when allowed) skips the checks. A
+    slug also takes a JSON number as its text (as the API always has)."""
+
+    def check(value):
+        if value == "" or str(value).strip() == "":
+            if not allow_blank:
+                raise ValidationError("This field may not be blank.")
+            return ""
+        if value is None:
+            if allow_null:
+                return None
+            raise ValidationError(NOT_NULL)
+        if slug:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ValidationError(SLUG_MESSAGE)
+        elif not isinstance(value, str):
+            raise ValidationError("Must be a string.")
+        value = str(value).strip()
+        _collect(value, [*checks, _max_length(max_length), _no_nul, _no_surrogates, *([_slug] if slug else [])])
+        return value
+
+    return check
+
+
+def integer_field(value):
+    if value is None:
+        return None
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise ValidationError("Must be a whole number (JSON integer).")
+    return int(value)
+
+
+def number_field(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError("Must be a number.")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValidationError("Integer value too large to convert to float") from None
+    if not math.isfinite(number):
+        raise ValidationError("Must be a number.")
+    return number
+
+
+def boolean_field(value):
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError("Must be true or false.")
+    return value
+
+
+def object_field(value):
+    """A JSON object of anything (template variables; their text is checked when rendered)."""
+    if value is None:
+        raise ValidationError(NOT_NULL)
+    if not isinstance(value, dict):
+        raise ValidationError(f'Expected a dictionary of items but got type "{type(value).__name__}".')
+    return {str(key): item for key, item in value.items()}
+
+
+def json_field(*, checks=()):
+    def check(value):
+        if value is None:
+            raise ValidationError(NOT_NULL)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValidationError("Value must be valid JSON.") from None
+        _collect(value, checks)
+        return value
+
+    return check

@@ -74,7 +74,7 @@ def beat() -> None:
     }
     WorkerHeartbeat.objects.update_or_create(name=worker_name(), defaults=fields)
     if _current_job is not None:
-        VideoJob.objects.filter(pk=_current_job, worker=worker_name()).update(heartbeat_at=timezone.now())
+        services.touch_heartbeat(_current_job, worker_name())
 
 
 def pin_device() -> str | None:
@@ -128,8 +128,7 @@ def _heartbeat_loop() -> None:
             close_old_connections()
             beat()
             if time.monotonic() - last_reap > max(interval, settings.COGVIDEO_STALE_AFTER_SECONDS / 2):
-                services.requeue_stale_jobs()
-                services.resend_lost_wakeups()
+                services.reap()
                 last_reap = time.monotonic()
         except Exception:  # noqa: BLE001 - the heartbeat must outlive a database hiccup
             logger.exception("heartbeat failed")

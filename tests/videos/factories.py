@@ -1,15 +1,13 @@
-"""Create jobs the way the API does (through the serializer and the service)."""
+"""Create jobs the way the API does (through the validator and the service)."""
 
 from __future__ import annotations
 
-from videos.api.serializers import GenerateRequestSerializer
+from videos.job_specs import parse_generate_request
 from videos.services import create_job
 
 TINY = {"prompt": "a red fox running through snow", "duration": 1, "resolution": "64x64", "num_inference_steps": 2}
 
 
 def make_job(owner, priority: int = 0, **overrides):
-    serializer = GenerateRequestSerializer(data={**TINY, **overrides})
-    serializer.is_valid(raise_exception=True)
-    job, _ = create_job(owner, serializer.validated_data, priority=priority)
+    job, _ = create_job(owner, parse_generate_request({**TINY, **overrides}), priority=priority)
     return job

@@ -60,7 +60,7 @@ def serve_file(request, field_file, content_type: str, filename: str):
         size = storage.size(field_file.name)
     except OSError:
         return json_error_response(request, 404, "The file is missing from storage.")
-    prefix = getattr(settings, "COGVIDEO_X_ACCEL_PREFIX", "")
+    prefix = settings.COGVIDEO_X_ACCEL_PREFIX
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + field_file.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -55,6 +56,9 @@ def api_exception_handler(exc, context):
         if exc.extra.get("retry_after"):
             response["Retry-After"] = str(exc.extra["retry_after"])
         return response
+    if isinstance(exc, DjangoValidationError):
+        # The plain validators (job_specs.parse_generate_request) answer like the serializers.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

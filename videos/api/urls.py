@@ -1,13 +1,12 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from monitoring.views import readiness_view
-
 from . import views
 from .templates_view import TemplateListView
 
 # Paths have no trailing slash; a trailing slash is tolerated rather than redirected,
-# because a redirect would turn a client's POST into a GET.
+# because a redirect would turn a client's POST into a GET. /api/health/ready belongs to
+# monitoring and is routed in cogvideo_site/urls.py: videos does not import monitoring.
 urlpatterns = [
     re_path(r"^generate/?$", views.GenerateView.as_view(), name="api-generate"),
     re_path(r"^status/(?P<task_id>[^/]+)/?$", views.StatusView.as_view(), name="api-status"),
@@ -16,7 +15,6 @@ urlpatterns = [
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
     re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
-    re_path(r"^health/ready/?$", readiness_view, name="api-health-ready"),  # monitoring/
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

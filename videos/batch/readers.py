@@ -3,8 +3,8 @@
 point at it.
 
 Readers only parse and turn text cells into JSON-like values; whether the values are
-acceptable is decided by the API's GenerateRequestSerializer (videos/batch/rows.py), so the
-command line and the API accept exactly the same requests.
+acceptable is decided by the API's validator, job_specs.parse_generate_request (called in
+videos/batch/rows.py), so the command line and the API accept exactly the same requests.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class BatchRow:
     line: int
     fields: dict = field(default_factory=dict)
     # A problem found while reading this row (undecodable bytes, broken JSON): the row is
-    # invalid whatever the serializer would say.
+    # invalid whatever the validator would say.
     error: str = ""
 
 
@@ -189,7 +189,7 @@ def _check_header(columns: list[str], *, default_template: bool) -> None:
 
 def _csv_fields(columns: list[str], cells: list[str]) -> tuple[dict, str]:
     """Text cells to JSON-like values. Empty cells are left out (the defaults apply). A cell
-    that does not look like its type is passed on as text, so the serializer names the
+    that does not look like its type is passed on as text, so the validator names the
     problem exactly as the API would."""
     fields: dict = {}
     variables: dict = {}

@@ -7,8 +7,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..api.serializers import GenerateRequestSerializer
-from ..job_specs import JobSpec
+from django.core.exceptions import ValidationError
+
+from ..job_specs import JobSpec, parse_generate_request
 from ..services import request_fingerprint
 from .readers import BatchRow
 
@@ -74,7 +75,7 @@ def build_request(row: BatchRow, defaults: BatchDefaults) -> tuple[dict, str]:
 
 
 def format_errors(detail, request: dict | None = None) -> str:
-    """DRF's {"field": ["message", ...]} as one line, with the value given when it is short:
+    """The validator's {"field": ["message", ...]} as one line, with the value given when it is short:
     "duration 'abc': Must be a whole number ...; seed: ..."."""
     if isinstance(detail, dict):
         parts = []
@@ -94,7 +95,7 @@ def _canonical(request: dict) -> str:
 
 
 def plan_rows(rows: list[BatchRow], defaults: BatchDefaults, *, run_label: str = "") -> list[PlannedRow]:
-    """Validate every row through the API's serializer and give each one its key.
+    """Validate every row with the API's validator and give each one its key.
 
     The key is a digest of the row's request (its own values and the defaults) and of how
     many identical requests came before it in the file: re-running the file, or resuming an
@@ -114,10 +115,9 @@ def plan_rows(rows: list[BatchRow], defaults: BatchDefaults, *, run_label: str =
         item.idempotency_key = f"batch:{digest[:48]}"
         item.fingerprint = request_fingerprint(request)
         if not item.error:
-            serializer = GenerateRequestSerializer(data=request)
-            if serializer.is_valid():
-                item.spec = serializer.validated_data
-            else:
-                item.error = format_errors(serializer.errors, request)
+            try:
+                item.spec = parse_generate_request(request)
+            except ValidationError as exc:
+                item.error = format_errors(exc.message_dict, request)
         planned.append(item)
     return planned

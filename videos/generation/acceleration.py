@@ -64,9 +64,9 @@ class AccelerationOptions:
     @classmethod
     def from_settings(cls) -> AccelerationOptions:
         return cls(
-            cache_method=getattr(settings, "COGVIDEO_CACHE_METHOD", "off") or "off",
-            compile=bool(getattr(settings, "COGVIDEO_COMPILE", False)),
-            quantize=getattr(settings, "COGVIDEO_QUANTIZE", "none") or "none",
+            cache_method=settings.COGVIDEO_CACHE_METHOD or "off",
+            compile=bool(settings.COGVIDEO_COMPILE),
+            quantize=settings.COGVIDEO_QUANTIZE or "none",
         )
 
     @property

@@ -234,7 +234,7 @@ def load_engine(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelUnavailable(how_to_provide_weights(model, reason[:300])) from exc
     pipeline.set_progress_bar_config(disable=True)
-    if getattr(settings, "COGVIDEO_VAE_TILING", True):
+    if settings.COGVIDEO_VAE_TILING:
         pipeline.vae.enable_tiling()
         pipeline.vae.enable_slicing()
     engine = Engine(model, pipeline, profile, device, dtype)

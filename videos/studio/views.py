@@ -3,7 +3,8 @@
 The page is server-rendered; studio.js (vanilla, no build step) posts the form as JSON to
 `studio/generate` and follows the job through the public API (/api/status, /api/cancel),
 which accepts the session cookie plus the CSRF header. Views stay thin: validation is the
-API's GenerateRequestSerializer, writes are videos.services, reads go through videos.access.
+one validator (job_specs.parse_generate_request), writes are videos.services, reads go
+through videos.access.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
-from ..api.serializers import GenerateRequestSerializer
 from ..api.templates_view import active_templates
-from ..job_specs import current_profile
+from ..job_specs import current_profile, parse_generate_request
 from ..models import JobStatus
 from ..validation import check_size
-from .reruns import rerun_job
 
 GALLERY_PAGE_SIZE = 12
 # Offered in the resolution box (any valid WIDTHxHEIGHT may be typed); those the current
@@ -110,9 +109,8 @@ class StudioGenerateView(APIView):
     authentication_classes = [SessionAuthentication]
 
     def post(self, request):
-        serializer = GenerateRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        job, _created = services.create_job(request.user, serializer.validated_data, source="studio")
+        spec = parse_generate_request(request.data)  # a ValidationError answers 400 (api/errors.py)
+        job, _created = services.create_job(request.user, spec, source="studio")
         return Response(selectors.job_status_body(job, request), status=200)
 
 
@@ -128,5 +126,5 @@ class StudioRerunView(APIView):
             return Response(
                 {"error": {"code": "validation_error", "message": 'seed must be "same" or "new".'}}, status=400
             )
-        new_job = rerun_job(job, new_seed=seed == "new", source="studio")
+        new_job = services.rerun_job(job, new_seed=seed == "new", source="studio")
         return Response(selectors.job_status_body(new_job, request), status=200)

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from tests.videos.factories import make_job
 from videos import services, worker
-from videos.batch.maintenance import purge
 from videos.models import JobStatus, Video, VideoJob
+from videos.services import purge
 
 OLD = timezone.now() - timedelta(days=40)
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests.videos.factories import make_job
 from videos import services, worker
-from videos.batch.maintenance import JobNotRetryable, retry_job
 from videos.models import JobStatus
+from videos.services import JobNotRetryable, retry_job
 
 
 def test_failed_job_is_requeued_and_then_completes(owner):

@@ -17,7 +17,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from videos import services
-from videos.batch.maintenance import RETRYABLE, purge, retry_job
 from videos.models import TERMINAL_STATUSES, JobStatus, VideoJob
 
 from .generate_batch import find_owner
@@ -184,16 +183,16 @@ class Command(BaseCommand):
         self._apply(options, "canceled", services.cancel_job)
 
     def _retry(self, options) -> None:
-        if options["status"] and not set(options["status"]) <= {str(s) for s in RETRYABLE}:
+        if options["status"] and not set(options["status"]) <= {str(s) for s in services.RETRYABLE}:
             raise CommandError("retry --status takes failed or canceled.", returncode=2)
-        self._apply(options, "requeued", retry_job)
+        self._apply(options, "requeued", services.retry_job)
 
     # -- purge -----------------------------------------------------------------------------
     def _purge(self, options) -> None:
         age = parse_age(options["older_than"])
         owner = find_owner(options["owner"]) if options["owner"] else None
         statuses = options["status"] or [str(s) for s in TERMINAL_STATUSES]
-        result = purge(age, statuses=statuses, owner=owner, dry_run=options["dry_run"])
+        result = services.purge(age, statuses=statuses, owner=owner, dry_run=options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(result.__dict__))
             return

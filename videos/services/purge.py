@@ -1,15 +1,12 @@
-"""Operator actions for `manage.py jobs`: retry a finished-badly job and purge old ones.
-
-Both are writes, guarded like videos.services: a conditional update on the current status,
-so a worker or the API acting at the same moment never gets clobbered.
-"""
+"""Purging old jobs for `manage.py jobs purge`: rows first, in one transaction, then the
+files they referenced, then files no video references (left by a crash between writing a
+file and recording it)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import posixpath
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,46 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import services
-from ..models import TERMINAL_STATUSES, JobStatus, Video, VideoJob
+from ..models import TERMINAL_STATUSES, Video, VideoJob
 
 logger = logging.getLogger(__name__)
 
 VIDEO_FOLDER = "videos"  # where the worker stores MP4s and posters (videos/YYYY/MM/)
-RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
-
-
-class JobNotRetryable(services.ServiceError):
-    code = "not_retryable"
-    status = 409
-
-
-def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
-    """A failed or canceled job goes back to the queue as it was asked (same parameters and
-    seed), with a fresh attempt count. The same row is reused, so a batch re-run or a client
-    polling its task id follows the new attempt. `only_if` narrows the states, checked in the
-    conditional update itself (see services.cancel_job)."""
-    statuses = [status for status in only_if if status in RETRYABLE]
-    with transaction.atomic():
-        changed = VideoJob.objects.filter(pk=job.pk, status__in=statuses).update(
-            **services.BACK_TO_QUEUE,
-            stage="queued",
-            error="",
-            error_code="",
-            started_at=None,
-            finished_at=None,
-            heartbeat_at=None,
-            cancel_requested_at=None,
-            attempts=0,
-        )
-        job.refresh_from_db()
-        if not changed:
-            raise JobNotRetryable(
-                f"Only failed or canceled jobs can be retried; this one is {job.status}.", current_status=job.status
-            )
-        transaction.on_commit(lambda: services.enqueue_job(job))
-    logger.info("job %s requeued by an operator", job.pk)
-    return job
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""Every write to jobs and videos. Callers (API, admin, studio, commands, tasks, the worker)
+import this package and call `services.<name>`; the modules behind it are:
+
+- errors.py: what a service refuses with (ServiceError and its kinds, with HTTP status/code);
+- create.py: new jobs (caps, idempotency, same-request reuse, reruns), enqueued on commit;
+- lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
+- recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
+- purge.py: deleting old jobs, their videos and files.
+"""
+
+from .create import create_job, request_fingerprint, rerun_job, rerun_request
+from .errors import IdempotencyConflict, JobNotCancelable, JobNotRetryable, QueueFull, ServiceError, TooManyQueued
+from .lifecycle import (
+    BACK_TO_QUEUE,
+    CANCELABLE,
+    RETRYABLE,
+    add_warning,
+    cancel_job,
+    claim_next_job,
+    complete_job,
+    enqueue_job,
+    fail_job,
+    record_params,
+    report_progress,
+    retry_job,
+    send_finished,
+    still_running,
+    touch_heartbeat,
+)
+from .purge import PurgeResult, purge, purgeable_jobs
+from .recovery import reap, requeue_stale_jobs, resend_lost_wakeups
+
+__all__ = [
+    "BACK_TO_QUEUE",
+    "CANCELABLE",
+    "RETRYABLE",
+    "IdempotencyConflict",
+    "JobNotCancelable",
+    "JobNotRetryable",
+    "PurgeResult",
+    "QueueFull",
+    "ServiceError",
+    "TooManyQueued",
+    "add_warning",
+    "cancel_job",
+    "claim_next_job",
+    "complete_job",
+    "create_job",
+    "enqueue_job",
+    "fail_job",
+    "purge",
+    "purgeable_jobs",
+    "reap",
+    "record_params",
+    "report_progress",
+    "request_fingerprint",
+    "rerun_job",
+    "rerun_request",
+    "requeue_stale_jobs",
+    "resend_lost_wakeups",
+    "retry_job",
+    "send_finished",
+    "still_running",
+    "touch_heartbeat",
+]

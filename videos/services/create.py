@@ -1,0 +1,166 @@
+"""New jobs: caps, idempotency, same-request reuse; the row is created, then enqueued on
+commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import reuse
+from ..job_log import log_job_event
+from ..job_specs import JobSpec, parse_generate_request
+from ..models import JobStatus, Video, VideoJob
+from .errors import IdempotencyConflict, QueueFull, TooManyQueued
+from .lifecycle import enqueue_job, send_finished
+
+logger = logging.getLogger(__name__)
+
+
+def request_fingerprint(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def job_fields(
+    owner, spec: JobSpec, *, idempotency_key: str, fingerprint: str, source: str, priority: int, reuse_key: str
+) -> dict:
+    """The columns every new job takes from its request, whether it is queued or answered at
+    once by same-request reuse."""
+    return {
+        "owner": owner,
+        "prompt": spec.prompt,
+        "negative_prompt": spec.negative_prompt,
+        "template": spec.template,
+        "variables": spec.variables,
+        "params": spec.params,
+        "total_steps": spec.params["num_inference_steps"],
+        "metadata": spec.metadata,
+        "callback_url": spec.callback_url,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": fingerprint,
+        "max_attempts": settings.COGVIDEO_MAX_ATTEMPTS,
+        "source": source,
+        "priority": priority,
+        "reuse_key": reuse_key,
+    }
+
+
+def create_job(
+    owner,
+    spec: JobSpec,
+    *,
+    idempotency_key: str = "",
+    fingerprint: str = "",
+    source: str = "api",
+    priority: int = 0,
+) -> tuple[VideoJob, bool]:
+    """Create and enqueue a job. Returns (job, created); with an idempotency key that was
+    used before for the same request, the existing job comes back with created=False."""
+    if idempotency_key:
+        existing = VideoJob.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint), False
+    fields = {"idempotency_key": idempotency_key, "fingerprint": fingerprint, "source": source, "priority": priority}
+    # Same-request reuse: an explicit-seed request identical to a video the owner already has
+    # completes at once with that video; it queues nothing, so the queue caps do not apply.
+    key = reuse.reuse_key(spec)
+    reusable = reuse.find_reusable_video(owner, spec, key)
+    if reusable is not None:
+        try:
+            job = _create_reused_job(owner, spec, reusable, key=key, **fields)
+        except IntegrityError:
+            existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
+            return _replay(existing, fingerprint), False
+        return job, True
+    queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
+    if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
+        raise QueueFull("The queue is full; try again in a few minutes.", retry_after=60)
+    if queued.filter(owner=owner).count() >= settings.COGVIDEO_MAX_QUEUED_PER_USER:
+        raise TooManyQueued(
+            f"You already have {settings.COGVIDEO_MAX_QUEUED_PER_USER} queued jobs; wait for some to finish.",
+            retry_after=30,
+        )
+    try:
+        with transaction.atomic():
+            job = VideoJob.objects.create(**job_fields(owner, spec, reuse_key=key, **fields))
+            transaction.on_commit(lambda: enqueue_job(job))
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race.
+        existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
+        return _replay(existing, fingerprint), False
+    logger.info("job %s created by user %s", job.id, owner.pk)
+    log_job_event(job, "created")
+    return job, True
+
+
+def _replay(job: VideoJob, fingerprint: str) -> VideoJob:
+    if fingerprint and job.request_fingerprint and fingerprint != job.request_fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request body.", task_id=str(job.id)
+        )
+    return job
+
+
+def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields) -> VideoJob:
+    """A job that is completed at creation with `video` as its result (see videos/reuse.py).
+    It goes through the same finished signal as any completed job, so webhooks fire for it
+    too."""
+    now = timezone.now()
+    columns = job_fields(owner, spec, reuse_key=key, **fields)
+    with transaction.atomic():
+        job = VideoJob.objects.create(
+            **{**columns, "params": {**spec.params, "reused_video_id": str(video.id)}},
+            status=JobStatus.COMPLETED,
+            progress=100,
+            step=spec.params["num_inference_steps"],
+            stage="completed",
+            started_at=now,
+            finished_at=now,
+            reused_from=video,
+            warnings=[f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."],
+        )
+        send_finished(job.pk)
+    logger.info("job %s answered with existing video %s", job.id, video.id)
+    return job
+
+
+# --- Reruns: "retry" and "same seed again" keep every parameter, "new seed" all but the seed.
+# The request is rebuilt from the job's resolved parameters and goes through the same
+# validator and create_job as an API request, so the rules (bounds, queue caps, the current
+# model's limits) are checked exactly once, in one place.
+
+
+def rerun_request(job: VideoJob, *, new_seed: bool) -> dict:
+    params = job.params or {}
+    body: dict = {
+        "prompt": job.prompt,
+        "negative_prompt": job.negative_prompt,
+        "duration": params.get("duration"),
+        "resolution": params.get("resolution"),
+        "enhance_quality": params.get("enhance_quality"),
+        "num_inference_steps": params.get("num_inference_steps"),
+        "guidance_scale": params.get("guidance_scale"),
+        "seed": None if new_seed else params.get("seed"),
+        "metadata": job.metadata or {},
+    }
+    # Keep the template link for the record while it is still usable; the prompt is
+    # already rendered, so the text stays exactly the same either way.
+    if job.template_id and job.template and job.template.is_active:
+        body["template"] = job.template.slug
+        body["variables"] = job.variables or {}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def rerun_job(job: VideoJob, *, new_seed: bool, source: str) -> VideoJob:
+    """Queue a copy of `job` for the job's owner. Raises django ValidationError when the old
+    parameters no longer fit (e.g. the model changed) and ServiceError when a queue cap is
+    reached."""
+    new_job, _created = create_job(
+        job.owner, parse_generate_request(rerun_request(job, new_seed=new_seed)), source=source
+    )
+    return new_job

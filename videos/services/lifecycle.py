@@ -1,0 +1,210 @@
+"""A job's state changes after creation: claimed, progress, completed, failed, canceled,
+retried. Each is a conditional update on the current status, so concurrent actors (API,
+workers, reaper, operators) never clobber each other and a duplicate delivery of a job does
+nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..job_log import log_job_event
+from ..models import JobStatus, Video, VideoJob
+from ..signals import job_finished
+from .errors import JobNotCancelable, JobNotRetryable
+
+logger = logging.getLogger(__name__)
+
+CANCELABLE = (JobStatus.QUEUED, JobStatus.PROCESSING)
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
+
+# What a job goes back to the queue with, whether the reaper requeues it or an operator
+# retries it: no progress, no worker.
+BACK_TO_QUEUE = {"status": JobStatus.QUEUED, "progress": 0, "step": 0, "eta_seconds": None, "worker": ""}
+
+
+def enqueue_job(job: VideoJob) -> None:
+    """Put a wake-up for `job` on the queue. The message only carries the id; the worker
+    claims the best queued job from the database (see claim_next_job). If the broker is
+    down the job is already committed: it stays queued and the reaper resends its wake-up
+    (resend_lost_wakeups), so the request still succeeds and a retry creates no duplicate."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+    except Exception:  # noqa: BLE001 - any broker failure
+        logger.exception("could not enqueue job %s; the reaper will resend its wake-up", job.id)
+
+
+def send_finished(job_id) -> None:
+    """The job_finished signal (webhooks, logs), once the finishing transaction commits."""
+
+    def send() -> None:
+        job = VideoJob.objects.select_related("owner", "video").get(pk=job_id)
+        job_finished.send(sender=VideoJob, job=job)
+
+    transaction.on_commit(send)
+
+
+def cancel_job(job: VideoJob, *, only_if: Iterable[str] = CANCELABLE) -> VideoJob:
+    """Queued: canceled at once. Processing: canceled now in the database; the worker sees it
+    at its next denoising step and stops. Finished: JobNotCancelable (409).
+
+    `only_if` narrows the states the cancel applies to, checked in the same conditional
+    update: a bulk "cancel every queued job" must not cancel one a worker claimed after the
+    selection was read."""
+    statuses = [status for status in only_if if status in CANCELABLE]
+    now = timezone.now()
+    with transaction.atomic():
+        changed = VideoJob.objects.filter(pk=job.pk, status__in=statuses).update(
+            status=JobStatus.CANCELED,
+            stage="canceled",
+            cancel_requested_at=now,
+            finished_at=now,
+            eta_seconds=None,
+        )
+        job.refresh_from_db()
+        if not changed:
+            raise JobNotCancelable(f"The job is already {job.status}.", current_status=job.status)
+        send_finished(job.pk)
+    logger.info("job %s canceled", job.id)
+    return job
+
+
+def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
+    """A failed or canceled job goes back to the queue as it was asked (same parameters and
+    seed), with a fresh attempt count. The same row is reused, so a batch re-run or a client
+    polling its task id follows the new attempt. `only_if` narrows the states, checked in the
+    conditional update itself (see cancel_job)."""
+    statuses = [status for status in only_if if status in RETRYABLE]
+    with transaction.atomic():
+        changed = VideoJob.objects.filter(pk=job.pk, status__in=statuses).update(
+            **BACK_TO_QUEUE,
+            stage="queued",
+            error="",
+            error_code="",
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+            cancel_requested_at=None,
+            attempts=0,
+        )
+        job.refresh_from_db()
+        if not changed:
+            raise JobNotRetryable(
+                f"Only failed or canceled jobs can be retried; this one is {job.status}.", current_status=job.status
+            )
+        transaction.on_commit(lambda: enqueue_job(job))
+    logger.info("job %s requeued by an operator", job.pk)
+    return job
+
+
+def claim_next_job(worker: str) -> VideoJob | None:
+    """Take the best queued job (highest priority, then oldest) with a conditional update,
+    so two workers (or a duplicate delivery) can never run the same job."""
+    for _attempt in range(20):
+        candidate = (
+            VideoJob.objects.filter(status=JobStatus.QUEUED)
+            .order_by("-priority", "created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if candidate is None:
+            return None
+        now = timezone.now()
+        claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
+            status=JobStatus.PROCESSING,
+            worker=worker,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            stage="starting",
+            progress=0,
+            step=0,
+        )
+        if claimed:
+            job = VideoJob.objects.get(pk=candidate)
+            log_job_event(job, "started")
+            return job
+    return None
+
+
+def touch_heartbeat(job_id, worker: str) -> None:
+    """The worker's heartbeat thread: its running job is alive (the reaper leaves it be)."""
+    VideoJob.objects.filter(pk=job_id, worker=worker).update(heartbeat_at=timezone.now())
+
+
+def _update_running(job: VideoJob, **fields) -> bool:
+    """Write to a job only while this worker still owns it (not canceled or reaped)."""
+    return bool(
+        VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            heartbeat_at=timezone.now(), **fields
+        )
+    )
+
+
+def report_progress(job: VideoJob, *, progress: int, stage: str, step: int | None = None, eta=None) -> bool:
+    fields = {"progress": max(0, min(99, progress)), "stage": stage, "eta_seconds": eta}
+    if step is not None:
+        fields["step"] = step
+    return _update_running(job, **fields)
+
+
+def add_warning(job: VideoJob, message: str) -> None:
+    job.refresh_from_db(fields=["warnings"])
+    VideoJob.objects.filter(pk=job.pk).update(warnings=[*job.warnings, message])
+    job.warnings = [*job.warnings, message]
+
+
+def record_params(job: VideoJob, **resolved) -> None:
+    job.params = {**job.params, **resolved}
+    VideoJob.objects.filter(pk=job.pk).update(params=job.params)
+
+
+def still_running(job: VideoJob) -> bool:
+    return VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).exists()
+
+
+def complete_job(job: VideoJob, video: Video) -> bool:
+    """Save the video and mark the job completed, unless it was canceled meanwhile (then the
+    caller deletes the files). Returns whether the job was completed."""
+    with transaction.atomic():
+        now = timezone.now()
+        done = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            status=JobStatus.COMPLETED,
+            progress=100,
+            step=job.total_steps,
+            stage="completed",
+            eta_seconds=None,
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        if not done:
+            return False
+        video.save()
+        send_finished(job.pk)
+    logger.info("job %s completed as video %s", job.id, video.id)
+    return True
+
+
+def fail_job(job: VideoJob, code: str, message: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).update(
+            status=JobStatus.FAILED,
+            stage="failed",
+            error=message,
+            error_code=code,
+            eta_seconds=None,
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        if done:
+            send_finished(job.pk)
+    if done:
+        logger.warning("job %s failed (%s): %s", job.id, code, message)
+    return bool(done)
