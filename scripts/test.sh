@@ -36,6 +36,12 @@ if [ -z "$slot" ]; then
   exit 2
 fi
 
+# One math thread per process: the two passes run many small torch processes (test process,
+# workers of several live services) on 2 cores; each with a thread per core, their OpenMP
+# threads spin against each other and the whole run gets slower, not faster. The tiny
+# model's tensors are too small to gain from intra-op threads.
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 scaleout_log=test-artifacts/scale-out-pass.log
 scaleout_rc=test-artifacts/scale-out-pass.rc
 rm -f "$scaleout_rc"
