@@ -280,7 +280,7 @@ COGVIDEO_QUANTIZE = os.environ.get("COGVIDEO_QUANTIZE", "none").strip().lower()
 # One worker per GPU. A job can run for many minutes: the timeout covers the longest job,
 # and `retry` (when the ORM broker re-delivers an unacknowledged task) sits well above it so
 # a running job is never handed to a second worker. The job row, not django-q2, decides
-# retries (see videos/services.py), so django-q2 itself never re-runs a task.
+# retries (see videos/services/recovery.py), so django-q2 itself never re-runs a task.
 COGVIDEO_JOB_TIMEOUT = env_int("COGVIDEO_JOB_TIMEOUT", 3600)
 COGVIDEO_WORKERS = env_int("COGVIDEO_WORKERS", 1)
 Q_CLUSTER = {

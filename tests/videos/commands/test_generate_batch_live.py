@@ -120,11 +120,15 @@ def test_ctrl_c_mid_submission_then_resume_submits_only_the_missing_rows(stopped
         # 2. Resume with a batch window 10 jobs wider: it submits up to the window, waits for
         #    room (no workers run), and is stopped with `kill` (SIGTERM) while waiting.
         window = len(after_first) + 10
-        second = spawn(live, *args, "--max-queued", str(window), "--progress", "lines")
-        wait_until(lambda: len(jobs_with(live, word)) == window, what="a full window")
-        wait_until(lambda: second.poll() is None, timeout=1)
+        progress = tmp_path / "second-run.progress"
+        with open(progress, "w") as progress_file:
+            second = spawn(live, *args, "--max-queued", str(window), "--progress", "lines", stderr=progress_file)
+        # Wait for the state (the command says it waits for room), not for a while.
+        wait_until(lambda: "waiting for queue room" in progress.read_text(), timeout=120, what="waiting for room")
+        assert second.poll() is None
         second.send_signal(signal.SIGTERM)
-        out, err = second.communicate(timeout=60)
+        out, _ = second.communicate(timeout=60)
+        err = progress.read_text()
         assert second.returncode == 130 and "Interrupted" in out
         assert f"submitted {window}/40" in err and "waiting for queue room" in err
         after_second = jobs_with(live, word)
