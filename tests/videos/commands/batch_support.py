@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 import uuid
 
 from tests.support.live import PYTHON, ROOT, LiveService
@@ -52,16 +51,6 @@ def jobs_with(live: LiveService, word: str) -> list[tuple]:
         "SELECT id, idempotency_key, status, created_at FROM videos_videojob WHERE prompt LIKE ? ORDER BY created_at",
         (f"%{word}%",),
     )
-
-
-def wait_until(condition, timeout: float = 60, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def cancel_queued(live: LiveService, word: str) -> None:

@@ -20,8 +20,9 @@ import pytest
 
 from tests.support.live import tiny_job
 from tests.support.media import probe_video
+from tests.support.waiting import eventually
 
-from .batch_support import TINY, cancel_queued, jobs_with, pty_reader, run_json, spawn, tag, wait_until
+from .batch_support import TINY, cancel_queued, jobs_with, pty_reader, run_json, spawn, tag
 
 pytestmark = pytest.mark.live
 
@@ -89,7 +90,7 @@ def test_exit_code_is_non_zero_when_a_row_does_not_complete(live, live_tokens, o
     process = spawn(
         live, "generate_batch", str(source), "--owner", "alice", *TINY, "--wait", "--skip-invalid", "--json"
     )
-    jobs = wait_until(lambda: len(jobs_with(live, word)) == 2 and jobs_with(live, word), what="two jobs")
+    jobs = eventually(lambda: len(jobs_with(live, word)) == 2 and jobs_with(live, word), interval=0.05, what="two jobs")
     # Cancel the second row while it waits behind the first: the batch cannot all complete.
     assert owner_http.post(f"/api/cancel/{uuid.UUID(str(jobs[1][0]))}").status_code == 200
     stdout, stderr = process.communicate(timeout=180)
@@ -109,7 +110,7 @@ def test_ctrl_c_mid_submission_then_resume_submits_only_the_missing_rows(stopped
         # 1. Ctrl-C while rows are being submitted (a window of 25 makes sure the command is
         #    still running when the signal comes, however fast it submits).
         first = spawn(live, *args, "--max-queued", "25")
-        wait_until(lambda: len(jobs_with(live, word)) >= 3, interval=0.01, what="the first rows")
+        eventually(lambda: len(jobs_with(live, word)) >= 3, interval=0.01, what="the first rows")
         first.send_signal(signal.SIGINT)
         stdout, _ = first.communicate(timeout=60)
         assert first.returncode == 130, stdout
@@ -124,7 +125,7 @@ def test_ctrl_c_mid_submission_then_resume_submits_only_the_missing_rows(stopped
         with open(progress, "w") as progress_file:
             second = spawn(live, *args, "--max-queued", str(window), "--progress", "lines", stderr=progress_file)
         # Wait for the state (the command says it waits for room), not for a while.
-        wait_until(lambda: "waiting for queue room" in progress.read_text(), timeout=120, what="waiting for room")
+        eventually(lambda: "waiting for queue room" in progress.read_text(), timeout=120, what="waiting for room")
         assert second.poll() is None
         second.send_signal(signal.SIGTERM)
         out, _ = second.communicate(timeout=60)
@@ -166,11 +167,11 @@ def test_an_interactive_job_starts_before_queued_batch_jobs(stopped_cluster, liv
             return any(str(uuid.UUID(str(row[0]))) in batch_ids and row[2] != "queued" for row in jobs_with(live, word))
 
         # Let the worker move on to the batch, then stop the rest of it (20 runs take long).
-        wait_until(batch_started, timeout=60, what="a batch job to start")
+        eventually(batch_started, timeout=60, interval=0.05, what="a batch job to start")
         assert (
             live.manage("jobs", "cancel", "--status", "queued", "--source", "batch", "--owner", "alice").returncode == 0
         )
-        wait_until(
+        eventually(
             lambda: all(row[2] != "processing" for row in jobs_with(live, word)), timeout=60, what="batch to settle"
         )
         batch = [owner_http.get(f"/api/status/{task_id}").json() for task_id in batch_ids]
