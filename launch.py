@@ -31,13 +31,13 @@ VENV_PYTHON = VENV / "bin" / "python"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run the CogVideoX Studio service (web + worker).")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("COGVIDEO_PORT", 7860)))
+    parser.add_argument("--port", type=int, help="port to serve on (default: COGVIDEO_PORT, 7860)")
     parser.add_argument("--listen", action="store_true", help="listen on all interfaces (default 127.0.0.1)")
     parser.add_argument("--host", help="address to bind (overrides --listen)")
-    parser.add_argument("--model", help="hub id, local folder, or tiny-random (sets COGVIDEOX_MODEL)")
+    parser.add_argument("--model", help="hub id, local folder, or tiny-random (sets COGVIDEO_MODEL)")
     parser.add_argument("--data-dir", help="where the database, media and secrets live (COGVIDEO_DATA_DIR)")
     parser.add_argument("--workers", type=int, help="django-q2 workers (one per GPU; COGVIDEO_WORKERS)")
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("COGVIDEO_WEB_WORKERS", 2)))
+    parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: COGVIDEO_WEB_WORKERS, 2)")
     parser.add_argument("--no-worker", action="store_true", help="run only the web server")
     parser.add_argument("--no-web", action="store_true", help="run only the worker cluster")
     parser.add_argument("--setup-only", action="store_true", help="create the environment and exit")
@@ -79,18 +79,24 @@ def inside_venv() -> bool:
 # --- Running (inside the virtual environment) -------------------------------------------
 
 
-def configure_environment(args: argparse.Namespace) -> tuple[str, int]:
+def configure_environment(args: argparse.Namespace) -> str:
+    """Hand the command-line options to settings (and to every child) as environment
+    variables; settings.py is the one place that reads them."""
     host = args.host or ("0.0.0.0" if args.listen else "127.0.0.1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cogvideo_site.settings")
     if args.model:
-        os.environ["COGVIDEOX_MODEL"] = args.model
+        os.environ["COGVIDEO_MODEL"] = args.model
     if args.data_dir:
         os.environ["COGVIDEO_DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.workers:
         os.environ["COGVIDEO_WORKERS"] = str(args.workers)
+    if args.port:
+        os.environ["COGVIDEO_PORT"] = str(args.port)
+    if args.web_workers:
+        os.environ["COGVIDEO_WEB_WORKERS"] = str(args.web_workers)
     if args.listen and "COGVIDEO_ALLOWED_HOSTS" not in os.environ:
         os.environ["COGVIDEO_ALLOWED_HOSTS"] = "*"
-    return host, args.port
+    return host
 
 
 def prepare_database() -> None:
@@ -131,7 +137,7 @@ def ensure_admin_account() -> None:
 def explain_model() -> None:
     from django.conf import settings
 
-    model = os.environ.get("COGVIDEOX_MODEL") or settings.COGVIDEOX_MODEL
+    model = settings.COGVIDEO_MODEL
     if model == "tiny-random":
         print("Model: tiny-random (a tiny random model for demos and tests: its videos are noise).", flush=True)
     elif model.startswith(("/", ".")) and not Path(model).exists():
@@ -140,38 +146,18 @@ def explain_model() -> None:
         print(f"Model: {model} (loaded by each worker on start; see /api/system/status).", flush=True)
 
 
-def run_services(host: str, port: int, args: argparse.Namespace) -> int:
-    python = sys.executable
-    children: list[subprocess.Popen] = []
-    # Own sessions: a Ctrl-C on the terminal reaches only this launcher, which then stops each
-    # child deliberately (the worker cluster must get SIGTERM on its parent only).
+def run_services(host: str, args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    from cogvideo_site.launcher import ServiceProcesses
+
+    port = settings.COGVIDEO_PORT
+    processes = ServiceProcesses(dict(os.environ))
     if not args.no_web:
-        children.append(
-            subprocess.Popen(
-                [
-                    python, "-m", "gunicorn", "cogvideo_site.wsgi:application",
-                    "--bind", f"{host}:{port}",
-                    "--workers", str(args.web_workers),
-                    "--threads", "4",
-                    "--timeout", "120",
-                    "--graceful-timeout", "10",
-                ],
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        )  # fmt: skip
+        processes.start_web(f"{host}:{port}", workers=settings.COGVIDEO_WEB_WORKERS)
     if not args.no_worker:
-        children.append(subprocess.Popen([python, "manage.py", "qcluster"], cwd=ROOT, start_new_session=True))
-        # The light events cluster (webhook deliveries) on its own queue; see settings.py.
-        events = os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo") + "-events"
-        children.append(
-            subprocess.Popen(
-                [python, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env={**os.environ, "Q_CLUSTER_NAME": events},
-                start_new_session=True,
-            )
-        )
+        processes.start_cluster()
+        processes.start_events()  # webhook deliveries, on their own queue; see settings.py
     shown = "0.0.0.0 (all interfaces)" if host == "0.0.0.0" else host
     print(f"CogVideoX Studio on http://{shown}:{port}/  (API under /api/, admin under /admin/)", flush=True)
 
@@ -183,12 +169,11 @@ def run_services(host: str, port: int, args: argparse.Namespace) -> int:
             return
         stopping = True
         print("\nStopping: web server now, worker after its running job ...", flush=True)
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+        processes.signal_all(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    children = list(processes.children.values())
     try:
         while True:
             codes = [child.poll() for child in children]
@@ -199,9 +184,7 @@ def run_services(host: str, port: int, args: argparse.Namespace) -> int:
                 stop(signal.SIGTERM, None)
             time.sleep(0.3)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.wait()
+        processes.wait_all()
     return max((child.returncode or 0) for child in children) if not stopping else 0
 
 
@@ -216,11 +199,11 @@ def main(argv: list[str]) -> int:
     if args.setup_only:
         ensure_environment(args.dev)
         return 0
-    host, port = configure_environment(args)
+    host = configure_environment(args)
     sys.path.insert(0, str(ROOT))
     prepare_database()
     explain_model()
-    return run_services(host, port, args)
+    return run_services(host, args)
 
 
 if __name__ == "__main__":

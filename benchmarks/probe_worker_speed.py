@@ -4,7 +4,7 @@ Starts the benchmark service (gunicorn + one django-q2 worker, tiny model, throw
 folder), runs `probe_generate` inside the worker through `async_task` (no job machinery, just
 the loaded engine), then the same in this process, and prints the medians. Usage:
 
-    COGVIDEOX_MODEL=tiny-random COGVIDEO_DEVICE=cpu .venv/bin/python benchmarks/probe_worker_speed.py [WxH] [steps] [runs]
+    COGVIDEO_MODEL=tiny-random COGVIDEO_DEVICE=cpu .venv/bin/python benchmarks/probe_worker_speed.py [WxH] [steps] [runs]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from videos.benchmarking.service_bench import BenchService, probe_generate  # noqa: E402
+from benchmarks.service_bench import BenchService, probe_generate  # noqa: E402
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     with BenchService(label="probe").start() as service:
         code = (
             "from django_q.tasks import async_task, result\nimport json, time\n"
-            f"t = async_task('videos.benchmarking.service_bench.probe_generate', {width}, {height}, {steps}, {runs})\n"
+            f"t = async_task('benchmarks.service_bench.probe_generate', {width}, {height}, {steps}, {runs})\n"
             "r = None\nfor _ in range(600):\n    r = result(t)\n    if r is not None: break\n    time.sleep(0.5)\n"
             "print(json.dumps(r))\n"
         )

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["COGVIDEO_DATA_DIR"] = tempfile.mkdtemp(prefix="cogvideo-profile-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "videos.benchmarking.bench_settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_settings"
 os.environ["COGVIDEO_ALLOWED_HOSTS"] = "testserver"
 os.environ["COGVIDEO_LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("COGVIDEO_THROTTLE_BURST", "100000000/minute")
@@ -38,9 +38,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from videos.benchmarking.machine import describe_machine, machine_line  # noqa: E402
-from videos.benchmarking.report import write_results  # noqa: E402
-from videos.benchmarking.service_bench import seed_jobs  # noqa: E402
+from benchmarks.machine import describe_machine, machine_line  # noqa: E402
+from benchmarks.report import write_results  # noqa: E402
+from benchmarks.service_bench import seed_jobs  # noqa: E402
 
 JOBS = int(os.environ.get("PROFILE_JOBS", "10000"))
 REQUESTS = int(os.environ.get("PROFILE_REQUESTS", "1000"))

@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from videos.isotime import iso_z
 from videos.models import JobStatus, VideoJob
 from videos.selectors import job_status_body
 from videos.validation import check_callback_url
@@ -109,7 +110,7 @@ def site_for_job(job: VideoJob) -> CmsSite | None:
 def event_payload(job: VideoJob) -> dict:
     return {
         "type": EVENT_TYPES.get(job.status, f"video.{job.status}"),
-        "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+        "timestamp": iso_z(timezone.now()),
         "data": job_status_body(job),
     }
 

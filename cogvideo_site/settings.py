@@ -8,56 +8,32 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from . import data_folder
+from .env import env_bool, env_choice, env_int, env_list, env_str
+from .launcher import DEFAULT_QUEUE_NAME, events_queue_name
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+DATA_DIR = Path(env_str("COGVIDEO_DATA_DIR") or BASE_DIR / "data").resolve()
+MEDIA_ROOT = Path(env_str("COGVIDEO_MEDIA_ROOT") or DATA_DIR / "media")
+STATIC_ROOT = DATA_DIR / "static"
+COGVIDEO_METRICS_DIR = Path(env_str("COGVIDEO_METRICS_DIR") or DATA_DIR / "metrics")
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+COGVIDEO_QUEUE_NAME = env_str("COGVIDEO_QUEUE_NAME", DEFAULT_QUEUE_NAME)
+SQLITE_DATABASE = None if DATABASE_URL else DATA_DIR / "cogvideo.sqlite3"
+# Before any file is opened in it: owner-only folder, database, key (see data_folder.py).
+data_folder.prepare(
+    DATA_DIR,
+    sqlite_database=SQLITE_DATABASE,
+    folders=[STATIC_ROOT, COGVIDEO_METRICS_DIR] + ([MEDIA_ROOT] if MEDIA_ROOT.is_relative_to(DATA_DIR) else []),
+)
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DATA_DIR = Path(os.environ.get("COGVIDEO_DATA_DIR") or BASE_DIR / "data").resolve()
-if not DATA_DIR.exists():
-    # Owner-only: the folder holds the database, the secret key and the admin credentials.
-    DATA_DIR.mkdir(parents=True, mode=0o700)
-
-
-def _load_or_create_secret_key() -> str:
-    given = os.environ.get("DJANGO_SECRET_KEY") or os.environ.get("COGVIDEO_SECRET_KEY")
-    if given:
-        return given
-    key_file = DATA_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    # Created owner-only: the key signs sessions and must not be readable by other users.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
-
-
-SECRET_KEY = _load_or_create_secret_key()
+SECRET_KEY = data_folder.secret_key(DATA_DIR, env_str("COGVIDEO_SECRET_KEY"))
 DEBUG = env_bool("COGVIDEO_DEBUG", False)
 ALLOWED_HOSTS = env_list("COGVIDEO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("COGVIDEO_CSRF_TRUSTED_ORIGINS", [])
@@ -125,13 +101,13 @@ TEMPLATES = [
     },
 ]
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "cogvideo.sqlite3",
+            "NAME": SQLITE_DATABASE,
             "OPTIONS": {
                 # WAL lets the web server read while a worker writes progress; IMMEDIATE
                 # transactions take the write lock up front so concurrent writers wait
@@ -158,16 +134,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_ROOT = Path(os.environ.get("COGVIDEO_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "media/"
 # Videos go through Django's storage API: the local/shared filesystem by default, or any
 # django-storages backend (e.g. "storages.backends.s3.S3Storage" with its options as JSON).
 STORAGES = {
     "default": {
-        "BACKEND": os.environ.get("COGVIDEO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": json.loads(os.environ.get("COGVIDEO_STORAGE_OPTIONS", "{}")),
+        "BACKEND": env_str("COGVIDEO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("COGVIDEO_STORAGE_OPTIONS", "{}")),
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -175,7 +148,10 @@ STORAGES = {
 # needed to start the service.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-FILE_UPLOAD_PERMISSIONS = 0o640
+# Owner-only by default; behind nginx (X-Accel-Redirect) give its group read access, e.g. 640.
+FILE_UPLOAD_PERMISSIONS = int(env_str("COGVIDEO_MEDIA_FILE_MODE", "600"), 8)
+# Folders get the search bit wherever the file mode gives read access.
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = FILE_UPLOAD_PERMISSIONS | 0o700 | ((FILE_UPLOAD_PERMISSIONS & 0o044) >> 2)
 
 LOGIN_URL = "/admin/login/"
 
@@ -198,9 +174,9 @@ REST_FRAMEWORK = {
 # Per token (per user) request rates: "N/second|minute|hour|day". Generating has its own,
 # stricter scope on top; the queue caps below bound how much GPU work one user can queue.
 COGVIDEO_THROTTLE_RATES = {
-    "burst": os.environ.get("COGVIDEO_THROTTLE_BURST", "300/minute"),
-    "sustained": os.environ.get("COGVIDEO_THROTTLE_SUSTAINED", "50000/day"),
-    "generate": os.environ.get("COGVIDEO_THROTTLE_GENERATE", "60/minute"),
+    "burst": env_str("COGVIDEO_THROTTLE_BURST", "300/minute"),
+    "sustained": env_str("COGVIDEO_THROTTLE_SUSTAINED", "50000/day"),
+    "generate": env_str("COGVIDEO_THROTTLE_GENERATE", "60/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CogVideoX Studio API",
@@ -230,7 +206,7 @@ if REDIS_URL_FOR_CACHE := os.environ.get("REDIS_URL", ""):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL_FOR_CACHE,
-            "KEY_PREFIX": os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo"),
+            "KEY_PREFIX": COGVIDEO_QUEUE_NAME,
         }
     }
 else:
@@ -246,19 +222,22 @@ else:
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 
 # --- Generation -------------------------------------------------------------------------
-COGVIDEOX_MODEL = os.environ.get("COGVIDEOX_MODEL", "THUDM/CogVideoX-2b")
-COGVIDEOX_MODEL_REVISION = os.environ.get("COGVIDEOX_MODEL_REVISION", "") or None
-COGVIDEO_DEVICE = os.environ.get("COGVIDEO_DEVICE", "auto")
+COGVIDEO_MODEL = env_str("COGVIDEO_MODEL", "THUDM/CogVideoX-2b")
+COGVIDEO_MODEL_REVISION = env_str("COGVIDEO_MODEL_REVISION") or None
+# Which checkpoint family's rules (sizes, frames, fps) apply when the folder name does not
+# say it (videos/generation/profiles.py); empty: guessed from COGVIDEO_MODEL.
+COGVIDEO_PROFILE = env_str("COGVIDEO_PROFILE").lower()
+COGVIDEO_DEVICE = env_str("COGVIDEO_DEVICE", "auto")
 # One worker per GPU: each worker process pins itself to the first free entry of this list
 # (e.g. "cuda:0,cuda:1"); empty means every worker uses COGVIDEO_DEVICE.
 COGVIDEO_DEVICES = env_list("COGVIDEO_DEVICES", [])
-COGVIDEO_MEMORY_MODE = os.environ.get("COGVIDEO_MEMORY_MODE", "auto")
+COGVIDEO_MEMORY_MODE = env_str("COGVIDEO_MEMORY_MODE", "auto")
 COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
 COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)
 COGVIDEO_VAE_TILING = env_bool("COGVIDEO_VAE_TILING", True)
-COGVIDEO_PUBLIC_URL = os.environ.get("COGVIDEO_PUBLIC_URL", "").rstrip("/")
+COGVIDEO_PUBLIC_URL = env_str("COGVIDEO_PUBLIC_URL", "").rstrip("/")
 # Behind nginx: downloads answer with X-Accel-Redirect to this internal location + file name.
-COGVIDEO_X_ACCEL_PREFIX = os.environ.get("COGVIDEO_X_ACCEL_PREFIX", "")
+COGVIDEO_X_ACCEL_PREFIX = env_str("COGVIDEO_X_ACCEL_PREFIX", "")
 COGVIDEO_MAX_ATTEMPTS = env_int("COGVIDEO_MAX_ATTEMPTS", 2)
 COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
@@ -272,9 +251,13 @@ COGVIDEO_WEBHOOK_BACKOFF = (5, 30, 120, 600, 1800, 7200)
 # Speed levers (videos/generation/acceleration.py): a diffusers cache method (off, pab,
 # fastercache, firstblock), torch.compile of the transformer (warmed up on worker start), and
 # torchao int8 weight-only quantization (none, int8wo) for small GPUs.
-COGVIDEO_CACHE_METHOD = os.environ.get("COGVIDEO_CACHE_METHOD", "off").strip().lower()
+COGVIDEO_CACHE_METHOD = env_str("COGVIDEO_CACHE_METHOD", "off").lower()
 COGVIDEO_COMPILE = env_bool("COGVIDEO_COMPILE", False)
-COGVIDEO_QUANTIZE = os.environ.get("COGVIDEO_QUANTIZE", "none").strip().lower()
+COGVIDEO_QUANTIZE = env_str("COGVIDEO_QUANTIZE", "none").lower()
+
+# --- Processes (launch.py, cogvideo_site/launcher.py) -------------------------------------
+COGVIDEO_PORT = env_int("COGVIDEO_PORT", 7860, minimum=1)
+COGVIDEO_WEB_WORKERS = env_int("COGVIDEO_WEB_WORKERS", 2, minimum=1)
 
 # --- Queue (django-q2) ---------------------------------------------------------------------
 # One worker per GPU. A job can run for many minutes: the timeout covers the longest job,
@@ -284,7 +267,7 @@ COGVIDEO_QUANTIZE = os.environ.get("COGVIDEO_QUANTIZE", "none").strip().lower()
 COGVIDEO_JOB_TIMEOUT = env_int("COGVIDEO_JOB_TIMEOUT", 3600)
 COGVIDEO_WORKERS = env_int("COGVIDEO_WORKERS", 1)
 Q_CLUSTER = {
-    "name": os.environ.get("COGVIDEO_QUEUE_NAME", "cogvideo"),
+    "name": COGVIDEO_QUEUE_NAME,
     "workers": COGVIDEO_WORKERS,
     "timeout": COGVIDEO_JOB_TIMEOUT,
     "retry": COGVIDEO_JOB_TIMEOUT * 2 + 60,
@@ -301,7 +284,7 @@ Q_CLUSTER = {
 # Webhook deliveries and other short events run in a second, light cluster on their own
 # queue (`Q_CLUSTER_NAME=<name>-events manage.py qcluster`; launch.py starts it), so a
 # completion webhook never waits behind queued GPU jobs.
-COGVIDEO_EVENTS_QUEUE = f"{Q_CLUSTER['name']}-events"
+COGVIDEO_EVENTS_QUEUE = events_queue_name(COGVIDEO_QUEUE_NAME)
 Q_CLUSTER["ALT_CLUSTERS"] = {
     COGVIDEO_EVENTS_QUEUE: {"workers": 2, "timeout": 120, "retry": 300, "queue_limit": 4, "recycle": 500}
 }
@@ -311,7 +294,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-LOG_LEVEL = os.environ.get("COGVIDEO_LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env_str("COGVIDEO_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -319,15 +302,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django_q": {"level": os.environ.get("COGVIDEO_QUEUE_LOG_LEVEL", "WARNING")},
+        "django_q": {"level": env_str("COGVIDEO_QUEUE_LOG_LEVEL", "WARNING")},
         "httpx": {"level": "WARNING"},
     },
 }
 
 # --- Monitoring (monitoring/; README "Monitoring", docs/MONITORING.md) ---------------------------
-COGVIDEO_LOG_FORMAT = os.environ.get("COGVIDEO_LOG_FORMAT", "plain").strip().lower() or "plain"
-if COGVIDEO_LOG_FORMAT not in {"plain", "json"}:
-    raise ImproperlyConfigured(f"COGVIDEO_LOG_FORMAT must be 'plain' or 'json', not {COGVIDEO_LOG_FORMAT!r}")
+COGVIDEO_LOG_FORMAT = env_choice("COGVIDEO_LOG_FORMAT", "plain", ("plain", "json"))
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"COGVIDEO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
 LOGGING["formatters"]["json"] = {"()": "monitoring.logs.JsonFormatter"}
@@ -336,11 +317,10 @@ for _handler in LOGGING["handlers"].values():
     _handler.setdefault("filters", []).append("redact_secrets")
 LOGGING["handlers"]["console"]["formatter"] = COGVIDEO_LOG_FORMAT
 # /metrics access: a bearer token and/or client addresses (see monitoring/access.py).
-COGVIDEO_METRICS_TOKEN = os.environ.get("COGVIDEO_METRICS_TOKEN", "").strip()
+COGVIDEO_METRICS_TOKEN = env_str("COGVIDEO_METRICS_TOKEN")
 COGVIDEO_METRICS_ALLOWED_IPS = env_list("COGVIDEO_METRICS_ALLOWED_IPS", [])
 # prometheus-client's multiprocess mode: each web process writes its HTTP counters here and a
 # scrape sums them. Set before prometheus_client is first imported (it reads it at import);
 # always derived from this service's own data folder, never inherited from a parent process.
-COGVIDEO_METRICS_DIR = Path(os.environ.get("COGVIDEO_METRICS_DIR") or DATA_DIR / "metrics")
-COGVIDEO_METRICS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+# (COGVIDEO_METRICS_DIR is declared at the top, with the other folders.)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(COGVIDEO_METRICS_DIR)

@@ -13,6 +13,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from videos.isotime import iso_z
+
 REDACTED = "[redacted]"
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is data.
@@ -91,7 +93,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         body: dict = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso_z(datetime.fromtimestamp(record.created, UTC), timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

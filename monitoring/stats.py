@@ -276,7 +276,7 @@ def worker_telemetry(worker: WorkerHeartbeat, *, now: datetime | None = None) ->
         "last_seen": worker.last_seen,
         "last_seen_age_seconds": _round(_seconds(worker.last_seen, now), 1),
         "started_at": worker.started_at,
-        "pipeline_runs": worker.jobs_done,
+        "pipeline_runs": worker.pipeline_runs,
         "model_loads": worker.model_loads,
         "gpu_memory": {
             "allocated_bytes": worker.gpu_memory_allocated_bytes,

@@ -14,7 +14,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {
         **os.environ,
         "COGVIDEO_DATA_DIR": str(tmp_path / "data"),
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "COGVIDEO_SECRET_KEY": secrets.token_urlsafe(50),
         "COGVIDEO_HTTPS": "1",
         "COGVIDEO_ALLOWED_HOSTS": "video.example.com",
         "COGVIDEO_CSRF_TRUSTED_ORIGINS": "https://video.example.com",

@@ -29,7 +29,7 @@ def launched(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("launch-data")
     port = free_port()
     log_path = data_dir / "launch.log"
-    env = {k: v for k, v in os.environ.items() if k not in {"COGVIDEO_DATA_DIR", "COGVIDEOX_MODEL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"COGVIDEO_DATA_DIR", "COGVIDEO_MODEL"}}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "launch.py", "--port", str(port), "--model", "tiny-random", "--data-dir", str(data_dir)],
@@ -109,7 +109,9 @@ def test_article_python_flow_gets_a_playable_mp4(launched, tmp_path):
     assert info["fps"] == 8
     assert moov_before_mdat(path)
 
-    system = requests.get(f"{api_base_url}/api/system/status", headers=headers, timeout=10).json()
+    answer = requests.get(f"{api_base_url}/api/system/status", headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    system = answer.json()
     assert system["model"]["id"] == "tiny-random" and system["workers"]["alive"] == 1
     assert system["device"] == "cpu" and "queued" in system["queue"]
 

@@ -496,7 +496,16 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ("name", "device", "model", "model_loaded", "memory_mode", "current_job", "jobs_done", "last_seen")
+    list_display = (
+        "name",
+        "device",
+        "model",
+        "model_loaded",
+        "memory_mode",
+        "current_job",
+        "pipeline_runs",
+        "last_seen",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -161,7 +161,7 @@ class WorkerHeartbeat(models.Model):
     current_job = models.UUIDField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(db_index=True)
-    jobs_done = models.PositiveIntegerField(default=0)
+    pipeline_runs = models.PositiveIntegerField(default=0)
     model_loads = models.PositiveIntegerField(default=0)
     device_slot = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Index in COGVIDEO_DEVICES this worker pinned itself to."

@@ -16,11 +16,9 @@ user's videos are never revealed, not even by how fast an answer comes back.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.conf import settings
 
+from .canonical_json import digest
 from .generation.acceleration import AccelerationOptions
 from .job_specs import JobSpec
 from .models import JobStatus, Video, VideoJob
@@ -49,7 +47,7 @@ def reuse_key(spec: JobSpec) -> str:
     levers = AccelerationOptions.from_settings()
     identity = {
         **{name: params.get(name) for name in PIXEL_PARAMS},
-        "model_revision": settings.COGVIDEOX_MODEL_REVISION or "",
+        "model_revision": settings.COGVIDEO_MODEL_REVISION or "",
         "prompt": spec.prompt,
         "negative_prompt": spec.negative_prompt,
         # Cache methods and quantization change the pixels, so a video made with other levers
@@ -57,8 +55,7 @@ def reuse_key(spec: JobSpec) -> str:
         "cache_method": levers.cache_method,
         "quantize": levers.quantize,
     }
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return digest(identity)
 
 
 def find_reusable_video(owner, spec: JobSpec, key: str) -> Video | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
+from .isotime import iso_z
 from .models import JobStatus, VideoJob, WorkerHeartbeat
 
 DAY = timedelta(hours=24)
@@ -29,10 +30,6 @@ def register_system_status_extension(extend: SystemStatusExtension) -> None:
     registration; registering the same function twice keeps one."""
     if extend not in _system_status_extensions:
         _system_status_extensions.append(extend)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def queue_position(job: VideoJob) -> int | None:
@@ -78,9 +75,9 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "resolution": job.params.get("resolution"),
         "metadata": job.metadata,
         "attempts": job.attempts,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
+        "created_at": iso_z(job.created_at),
+        "started_at": iso_z(job.started_at),
+        "finished_at": iso_z(job.finished_at),
         "status_url": absolute(reverse("api-status", args=[job.id]), request),
     }
     if video:
@@ -188,7 +185,7 @@ def system_status(viewer=None) -> dict:
             "dead": [
                 {
                     "name": w.name,
-                    "last_seen": _iso(w.last_seen),
+                    "last_seen": iso_z(w.last_seen),
                     "current_job": str(w.current_job) if w.current_job else None,
                 }
                 for w in dead_workers()[:20]
@@ -201,8 +198,8 @@ def system_status(viewer=None) -> dict:
                     "model_loaded": w.model_loaded,
                     "memory_mode": w.memory_mode,
                     "current_job": str(w.current_job) if w.current_job else None,
-                    "last_seen": _iso(w.last_seen),
-                    "pipeline_runs": w.jobs_done,
+                    "last_seen": iso_z(w.last_seen),
+                    "pipeline_runs": w.pipeline_runs,
                     "model_loads": w.model_loads,
                     "device_slot": w.device_slot,
                 }

@@ -68,7 +68,7 @@ def beat() -> None:
         "device": engine.device if engine else "",
         "memory_mode": engine.memory_mode if engine else "",
         "model_loads": engine_module.load_count,
-        "jobs_done": engine_module.generation_count,
+        "pipeline_runs": engine_module.pipeline_runs,
         "device_slot": _device_slot,
         **engine_telemetry(engine),  # device name, model load seconds, GPU memory (monitoring/)
     }
@@ -96,7 +96,7 @@ def pin_device() -> str | None:
             handle.close()
             continue
         _device_slot, _slot_lock = index, handle
-        settings.COGVIDEO_DEVICE = device  # this process only: it was forked for this worker
+        engine_module.pin_device(device)
         logger.info("worker %s pinned to %s (slot %s)", worker_name(), device, index)
         return device
     logger.warning("more workers than COGVIDEO_DEVICES entries; %s shares the default device", worker_name())

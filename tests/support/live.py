@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from cogvideo_site.launcher import ServiceProcesses, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tiny_job(**overrides) -> dict:
@@ -48,7 +43,7 @@ class LiveService:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cogvideo_site.settings",
             "COGVIDEO_DATA_DIR": str(self.data_dir),
-            "COGVIDEOX_MODEL": "tiny-random",
+            "COGVIDEO_MODEL": "tiny-random",
             "COGVIDEO_WORKERS": str(workers),
             "COGVIDEO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "COGVIDEO_ALLOW_PRIVATE_CALLBACKS": "1",
@@ -70,10 +65,24 @@ class LiveService:
             self.env["COGVIDEO_QUEUE_NAME"] = f"cogvideo-{self.port}"
         self.web_enabled = web
         self.cluster_enabled = cluster
-        self.web: subprocess.Popen | None = None
-        self.cluster: subprocess.Popen | None = None
-        self.events: subprocess.Popen | None = None  # the webhook/events cluster
         self.logs = self.data_dir / "logs"
+        # The same commands and stopping rules as launch.py (cogvideo_site/launcher.py).
+        self.processes = ServiceProcesses(
+            self.env, logs=self.logs, stop_timeouts={"cluster": 60, "events": 30, "web": 20}
+        )
+
+    @property
+    def web(self) -> subprocess.Popen | None:
+        return self.processes.children.get("web")
+
+    @property
+    def cluster(self) -> subprocess.Popen | None:
+        return self.processes.children.get("cluster")
+
+    @property
+    def events(self) -> subprocess.Popen | None:
+        """The webhook/events cluster."""
+        return self.processes.children.get("events")
 
     def _own_database(self) -> str | None:
         """In the scale-out configuration (DATABASE_URL set) each service gets a fresh
@@ -112,41 +121,24 @@ class LiveService:
             timeout=timeout,
         )
 
-    def _spawn(self, name: str, argv: list[str], **extra_env: str) -> subprocess.Popen:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        log = open(self.logs / f"{name}.log", "ab")
-        env = {**self.env, **extra_env}
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
     def start(self) -> LiveService:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput", "-v0")
         if self.web_enabled:
-            self.web = self._spawn(
-                "web",
-                [PYTHON, "-m", "gunicorn", "cogvideo_site.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", "2", "--threads", "4", "--timeout", "60"],
-            )  # fmt: skip
+            self.processes.start_web(f"127.0.0.1:{self.port}", workers=2, timeout=60)
             self.wait_until_up()
         if self.cluster_enabled:
             self.start_cluster()
         return self
 
     def start_cluster(self) -> subprocess.Popen:
-        self.cluster = self._spawn("cluster", [PYTHON, "manage.py", "qcluster"])
-        if self.events is None or self.events.poll() is not None:
-            events_name = self.env.get("COGVIDEO_QUEUE_NAME", "cogvideo") + "-events"
-            self.events = self._spawn("events", [PYTHON, "manage.py", "qcluster"], Q_CLUSTER_NAME=events_name)
-        return self.cluster
+        cluster = self.processes.start_cluster()
+        if not self.processes.running("events"):
+            self.processes.start_events()
+        return cluster
 
     def stop_cluster(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
-        if self.cluster and self.cluster.poll() is None:
-            self.cluster.send_signal(sig)
-            try:
-                self.cluster.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.cluster.pid, signal.SIGKILL)
-                self.cluster.wait()
+        self.processes.stop_one("cluster", sig, timeout)
 
     def cluster_children(self) -> list[int]:
         """Pids of the cluster's processes (workers, monitor, pusher), parent excluded."""
@@ -154,37 +146,14 @@ class LiveService:
         return [int(pid) for pid in out.split() if int(pid) != self.cluster.pid]
 
     def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.web and self.web.poll() is not None:
-                raise RuntimeError("web server exited:\n" + self.read_log("web"))
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("web server did not come up:\n" + self.read_log("web"))
+        self.processes.wait_until_healthy(self.url, timeout)
 
     def stop(self) -> None:
-        self.stop_cluster()
-        if self.events and self.events.poll() is None:
-            self.events.send_signal(signal.SIGTERM)
-            try:
-                self.events.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.events.pid, signal.SIGKILL)
-        if self.web and self.web.poll() is None:
-            self.web.send_signal(signal.SIGTERM)
-            try:
-                self.web.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.web.pid, signal.SIGKILL)
+        self.processes.stop()
         self._drop_database()
 
     def read_log(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+        return self.processes.log(name)
 
     # -- API helpers ------------------------------------------------------------------------
     def create_token(self, username: str, *extra: str) -> str:

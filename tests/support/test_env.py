@@ -9,4 +9,4 @@ import tempfile
 
 SESSION_DIR = tempfile.mkdtemp(prefix="cogvideo-tests-")
 os.environ["COGVIDEO_DATA_DIR"] = os.path.join(SESSION_DIR, "in-process")
-os.environ.setdefault("COGVIDEOX_MODEL", "tiny-random")
+os.environ.setdefault("COGVIDEO_MODEL", "tiny-random")

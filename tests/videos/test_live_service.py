@@ -85,7 +85,7 @@ def test_a_stranger_cannot_see_or_download(live, owner_http, stranger_http):
 
 def test_unavailable_real_model_is_explained(session_dir):
     service = LiveService(
-        session_dir / "no-model", extra_env={"COGVIDEOX_MODEL": "THUDM/CogVideoX-2b", "HF_HUB_OFFLINE": "1"}
+        session_dir / "no-model", extra_env={"COGVIDEO_MODEL": "THUDM/CogVideoX-2b", "HF_HUB_OFFLINE": "1"}
     ).start()
     try:
         with service.client(service.create_token("dana")) as client:
@@ -101,6 +101,6 @@ def test_unavailable_real_model_is_explained(session_dir):
             task_id = submit(client, resolution="720x480")
             body = service.wait_for(client, task_id)
             assert body["status"] == "failed" and body["error_code"] == "model_unavailable"
-            assert "COGVIDEOX_MODEL=tiny-random" in body["error"]
+            assert "COGVIDEO_MODEL=tiny-random" in body["error"]
     finally:
         service.stop()

@@ -21,7 +21,7 @@ def _completed(owner, **overrides) -> VideoJob:
 
 def test_identical_explicit_seed_request_answers_with_the_existing_video(owner, owner_api):
     original = _completed(owner, seed=11)
-    runs_before = engine.generation_count
+    runs_before = engine.pipeline_runs
     response = owner_api.post("/api/generate", {**TINY, "seed": 11}, format="json")
     assert response.status_code == 200
     body = response.json()
@@ -35,7 +35,7 @@ def test_identical_explicit_seed_request_answers_with_the_existing_video(owner, 
     assert job.reused_from_id == original.video.id and job.result_video == original.video
     assert job.warnings and str(original.video.id) in job.warnings[0]
     # No GPU work and nothing left in the queue for a worker.
-    assert engine.generation_count == runs_before
+    assert engine.pipeline_runs == runs_before
     assert worker.run_next_job() is None
     assert Video.objects.count() == 1
     # The status endpoint and the download answer for the reusing job exactly as for the original.
@@ -80,7 +80,7 @@ def test_other_speed_levers_or_model_revision_are_not_the_same_request(owner):
         assert make_job(owner, seed=31).status == JobStatus.QUEUED
     with override_settings(COGVIDEO_QUANTIZE="int8wo"):
         assert make_job(owner, seed=31).status == JobStatus.QUEUED
-    with override_settings(COGVIDEOX_MODEL_REVISION="abc123"):
+    with override_settings(COGVIDEO_MODEL_REVISION="abc123"):
         assert make_job(owner, seed=31).status == JobStatus.QUEUED
     assert make_job(owner, seed=31).status == JobStatus.COMPLETED
 

@@ -38,10 +38,10 @@ def test_job_runs_to_completion_with_files_and_checksum(owner):
 
 def test_duplicate_delivery_runs_the_pipeline_once(owner):
     job = make_job(owner)
-    before = engine.generation_count
+    before = engine.pipeline_runs
     assert worker.run_next_job(str(job.id)) == str(job.id)
     assert worker.run_next_job(str(job.id)) is None  # the same message delivered again
-    assert engine.generation_count == before + 1
+    assert engine.pipeline_runs == before + 1
     assert Video.objects.filter(job=job).count() == 1
 
 
@@ -70,19 +70,19 @@ def test_cancel_after_claim_discards_the_result(owner):
     assert not Video.objects.filter(job=job).exists()
 
 
-def test_missing_local_model_fails_with_instructions(owner, monkeypatch, fresh_engine):
-    monkeypatch.setenv("COGVIDEOX_MODEL", "/models/does-not-exist/CogVideoX-2b")
+def test_missing_local_model_fails_with_instructions(owner, settings, fresh_engine):
+    settings.COGVIDEO_MODEL = "/models/does-not-exist/CogVideoX-2b"
     job = make_job(owner)
     worker.run_next_job()
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.error_code == "model_unavailable"
     assert "/models/does-not-exist/CogVideoX-2b" in job.error
-    assert "huggingface-cli download" in job.error and "COGVIDEOX_MODEL=" in job.error
+    assert "huggingface-cli download" in job.error and "COGVIDEO_MODEL=" in job.error
     assert "tiny-random" in job.error
 
 
-def test_unreachable_hub_model_fails_with_instructions(owner, monkeypatch, fresh_engine):
-    monkeypatch.setenv("COGVIDEOX_MODEL", "THUDM/CogVideoX-2b")
+def test_unreachable_hub_model_fails_with_instructions(owner, settings, monkeypatch, fresh_engine):
+    settings.COGVIDEO_MODEL = "THUDM/CogVideoX-2b"
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     job = make_job(owner, resolution="720x480")
     worker.run_next_job()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from ..canonical_json import canonical_json, sha256_hex
 from ..job_specs import JobSpec, parse_generate_request
 from ..services import request_fingerprint
 from .readers import BatchRow
@@ -90,10 +89,6 @@ def format_errors(detail, request: dict | None = None) -> str:
     return str(detail)
 
 
-def _canonical(request: dict) -> str:
-    return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def plan_rows(rows: list[BatchRow], defaults: BatchDefaults, *, run_label: str = "") -> list[PlannedRow]:
     """Validate every row with the API's validator and give each one its key.
 
@@ -108,11 +103,11 @@ def plan_rows(rows: list[BatchRow], defaults: BatchDefaults, *, run_label: str =
     for row in rows:
         request, error = build_request(row, defaults)
         item = PlannedRow(line=row.line, request=request, error=row.error or error)
-        canonical = _canonical(request)
+        canonical = canonical_json(request)
         occurrence = seen[canonical]
         seen[canonical] += 1
-        digest = hashlib.sha256(f"{run_label}\n{occurrence}\n{canonical}".encode()).hexdigest()
-        item.idempotency_key = f"batch:{digest[:48]}"
+        row_key = sha256_hex(f"{run_label}\n{occurrence}\n{canonical}")
+        item.idempotency_key = f"batch:{row_key[:48]}"
         item.fingerprint = request_fingerprint(request)
         if not item.error:
             try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -61,7 +60,7 @@ class GenerationOutput:
 
 
 def model_setting() -> str:
-    return os.environ.get("COGVIDEOX_MODEL") or settings.COGVIDEOX_MODEL
+    return settings.COGVIDEO_MODEL
 
 
 def how_to_provide_weights(model: str, reason: str) -> str:
@@ -71,18 +70,28 @@ def how_to_provide_weights(model: str, reason: str) -> str:
         "(1) on a machine with internet access run "
         f"`huggingface-cli download {model if '/' in model else 'THUDM/CogVideoX-2b'} "
         "--local-dir /models/CogVideoX-2b`, copy the folder here and start the service with "
-        "COGVIDEOX_MODEL=/models/CogVideoX-2b (or `launch.py --model /models/CogVideoX-2b`); "
+        "COGVIDEO_MODEL=/models/CogVideoX-2b (or `launch.py --model /models/CogVideoX-2b`); "
         "(2) give the workers network access to the Hugging Face Hub so they download it on "
         "first use (about 13 GB; set HF_HOME to choose where it is cached); "
-        "(3) for a demo or tests without weights use COGVIDEOX_MODEL=tiny-random, a tiny "
+        "(3) for a demo or tests without weights use COGVIDEO_MODEL=tiny-random, a tiny "
         "random model whose videos are noise."
     )
+
+
+_pinned_device: str | None = None  # this process's GPU, chosen by the worker (pin_device)
+
+
+def pin_device(device: str) -> None:
+    """Make `device` this process's default instead of COGVIDEO_DEVICE (a worker pinned to
+    one GPU of COGVIDEO_DEVICES). Settings stay as configured."""
+    global _pinned_device
+    _pinned_device = device
 
 
 def resolve_device(requested: str | None = None) -> str:
     import torch
 
-    requested = (requested or settings.COGVIDEO_DEVICE or "auto").strip().lower()
+    requested = (requested or _pinned_device or settings.COGVIDEO_DEVICE or "auto").strip().lower()
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested.startswith("cuda") and not torch.cuda.is_available():
@@ -130,8 +139,8 @@ class Engine:
     ) -> GenerationOutput:
         import torch
 
-        global generation_count
-        generation_count += 1
+        global pipeline_runs
+        pipeline_runs += 1
         output = GenerationOutput(frames=None)
         tokens = self.count_prompt_tokens(request.prompt)
         if tokens > self.profile.max_text_tokens:
@@ -197,7 +206,7 @@ class Engine:
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
 load_count = 0  # pipelines loaded by this process: a warm worker loads exactly once
-generation_count = 0  # pipeline runs in this process (tests count duplicate work with it)
+pipeline_runs = 0  # pipeline runs in this process (tests count duplicate work with it)
 
 
 def load_engine(
@@ -227,7 +236,7 @@ def load_engine(
         pipeline = CogVideoXPipeline.from_pretrained(
             source,
             dtype=dtype,
-            revision=settings.COGVIDEOX_MODEL_REVISION,
+            revision=settings.COGVIDEO_MODEL_REVISION,
             local_files_only=local_only,
         )
     except Exception as exc:  # noqa: BLE001 - every loading failure gets the same advice

@@ -6,8 +6,9 @@ against them without loading anything.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from django.conf import settings
 
 TINY_RANDOM = "tiny-random"
 
@@ -89,11 +90,11 @@ PROFILES = {p.name: p for p in (COGVIDEOX_2B, COGVIDEOX_5B, COGVIDEOX_15_5B, TIN
 
 
 def profile_for(model: str) -> ModelProfile:
-    """The profile for a hub id or local folder; COGVIDEOX_PROFILE overrides the guess."""
-    forced = os.environ.get("COGVIDEOX_PROFILE", "").strip().lower()
+    """The profile for a hub id or local folder; COGVIDEO_PROFILE overrides the guess."""
+    forced = settings.COGVIDEO_PROFILE
     if forced:
         if forced not in PROFILES:
-            raise ValueError(f"COGVIDEOX_PROFILE={forced!r} is not one of {', '.join(PROFILES)}")
+            raise ValueError(f"COGVIDEO_PROFILE={forced!r} is not one of {', '.join(PROFILES)}")
         return PROFILES[forced]
     lowered = model.lower()
     if lowered == TINY_RANDOM:

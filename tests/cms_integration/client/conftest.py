@@ -63,8 +63,8 @@ def strained_live(session_dir, pages):
         session_dir / "client-strained",
         extra_env={
             CORS_ENV: pages.origin,
-            "COGVIDEOX_MODEL": str(session_dir / "no-such-model-folder"),
-            "COGVIDEOX_PROFILE": "cogvideox-2b",
+            "COGVIDEO_MODEL": str(session_dir / "no-such-model-folder"),
+            "COGVIDEO_PROFILE": "cogvideox-2b",
             "COGVIDEO_ALLOW_DOWNLOAD": "0",
             "COGVIDEO_MAX_QUEUED_PER_USER": str(PER_USER_CAP),
             "COGVIDEO_MAX_QUEUED_TOTAL": str(TOTAL_CAP),

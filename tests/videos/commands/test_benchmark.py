@@ -9,8 +9,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from videos.benchmarking.engine_bench import BenchConfig
-from videos.benchmarking.service_bench import _wrk_seconds, seed_jobs
+from benchmarks.engine_bench import BenchConfig
+from benchmarks.service_bench import _wrk_seconds, seed_jobs
 from videos.models import JobStatus, Video, VideoJob
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
-from videos.benchmarking.counters import count_transformer_work
-from videos.benchmarking.quality import psnr
+from benchmarks.counters import count_transformer_work
+from benchmarks.quality import psnr
 from videos.generation.acceleration import AccelerationOptions
 from videos.generation.engine import GenerationRequest, ModelUnavailable, load_engine
 from videos.generation.memory import choose_memory_mode

@@ -20,8 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from videos.benchmarking import engine_bench, report
-from videos.benchmarking.quality import psnr
+from benchmarks import engine_bench, report
+from benchmarks.quality import psnr
 from videos.generation.acceleration import CACHE_METHODS, QUANTIZE_MODES
 from videos.generation.memory import MEMORY_MODES
 
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             return
         command = "python manage.py benchmark " + " ".join(shlex.quote(arg) for arg in sys.argv[2:])
         if options["service"]:
-            from videos.benchmarking import service_bench
+            from benchmarks import service_bench
 
             scenarios = [name.strip() for name in options["service"].split(",") if name.strip()]
             unknown = sorted(set(scenarios) - set(SERVICE_SCENARIOS))

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from videos import services
+from videos.isotime import iso_z
 from videos.models import TERMINAL_STATUSES, JobStatus, VideoJob
 
 from .generate_batch import find_owner
@@ -32,10 +33,6 @@ def parse_age(text: str) -> timedelta:
     if not match:
         raise CommandError(f"{text!r} is not an age; use e.g. 30d, 12h, 90m or 2w.", returncode=2)
     return timedelta(seconds=float(match.group(1)) * AGE_UNITS[match.group(2)])
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class Command(BaseCommand):
@@ -99,9 +96,9 @@ class Command(BaseCommand):
                     "progress": 100 if job.status == JobStatus.COMPLETED else job.progress,
                     "prompt": job.prompt,
                     "error": job.error or None,
-                    "created_at": _iso(job.created_at),
-                    "started_at": _iso(job.started_at),
-                    "finished_at": _iso(job.finished_at),
+                    "created_at": iso_z(job.created_at),
+                    "started_at": iso_z(job.started_at),
+                    "finished_at": iso_z(job.finished_at),
                 }
                 for job in jobs
             ]

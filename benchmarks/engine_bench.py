@@ -104,9 +104,10 @@ def measure(config: BenchConfig, frames_path: Path | None = None) -> dict:
     """Load, warm up, and time `config.repeats` runs of generate + encode in this process."""
     import torch
 
-    from ..generation.acceleration import AccelerationOptions
-    from ..generation.encoding import write_mp4, write_poster
-    from ..generation.engine import GenerationRequest, load_engine
+    from videos.generation.acceleration import AccelerationOptions
+    from videos.generation.encoding import write_mp4, write_poster
+    from videos.generation.engine import GenerationRequest, load_engine
+
     from .counters import count_transformer_work
 
     options = AccelerationOptions(

@@ -13,7 +13,7 @@ import os
 from cogvideo_site.settings import *  # noqa: F403 - the production settings, unchanged
 from cogvideo_site.settings import REST_FRAMEWORK
 
-ROOT_URLCONF = "videos.benchmarking.bench_urls"
+ROOT_URLCONF = "benchmarks.bench_urls"
 
 if os.environ.get("COGVIDEO_BENCH_NO_THROTTLE") == "1":
     REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

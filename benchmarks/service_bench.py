@@ -16,8 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +27,10 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 
+from cogvideo_site.launcher import ServiceProcesses, free_port
+from monitoring.stats import percentile
+from videos.isotime import parse_iso_z
+
 from .machine import describe_machine, machine_line
 from .report import write_results
 
@@ -37,25 +39,13 @@ WEB_WORKERS = "2"  # launch.py's default (COGVIDEO_WEB_WORKERS)
 WEB_THREADS = "4"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _stats(values: list[float]) -> dict:
     if not values:
         return {}
     return {
         "n": len(values),
         "median": statistics.median(values),
-        "p90": _percentile(values, 0.9),
+        "p90": percentile(sorted(values), 0.9),
         "min": min(values),
         "max": max(values),
         "mean": statistics.fmean(values),
@@ -67,13 +57,13 @@ class BenchService:
 
     def __init__(self, *, redis_url: str = "", throttle: bool = True, label: str = "orm"):
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"cogvideo-bench-{label}-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "videos.benchmarking.bench_settings",
+            "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
             "COGVIDEO_DATA_DIR": str(self.data_dir),
-            "COGVIDEOX_MODEL": "tiny-random",
+            "COGVIDEO_MODEL": "tiny-random",
             "COGVIDEO_DEVICE": "cpu",
             "COGVIDEO_WORKERS": "1",
             "COGVIDEO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -94,7 +84,8 @@ class BenchService:
             self.env.pop("REDIS_URL", None)
         if not throttle:
             self.env["COGVIDEO_BENCH_NO_THROTTLE"] = "1"
-        self.processes: list[subprocess.Popen] = []
+        # The same commands as launch.py (cogvideo_site/launcher.py).
+        self.processes = ServiceProcesses(self.env, logs=self.data_dir, stop_timeouts={"cluster": 30, "web": 30})
         self.token = ""
 
     def manage(self, *args: str) -> str:
@@ -105,32 +96,13 @@ class BenchService:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{completed.stderr[-3000:]}")
         return completed.stdout
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.processes.append(
-            subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        )
-
     def start(self, *, worker: bool = True) -> BenchService:
         self.manage("migrate", "--noinput", "-v0")
         self.token = self.manage("create_api_token", "bench").strip().splitlines()[-1]
-        self._spawn(
-            "web",
-            [sys.executable, "-m", "gunicorn", "cogvideo_site.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", WEB_WORKERS, "--threads", WEB_THREADS, "--timeout", "120"],
-        )  # fmt: skip
+        self.processes.start_web(f"127.0.0.1:{self.port}", workers=int(WEB_WORKERS), threads=int(WEB_THREADS))
         if worker:
-            self._spawn("cluster", [sys.executable, "manage.py", "qcluster"])
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("the benchmark web server did not come up:\n" + self.log("web"))
+            self.processes.start_cluster()
+        self.processes.wait_until_healthy(self.url, timeout=120)
         if worker:
             self.wait_for_model()
         return self
@@ -151,19 +123,10 @@ class BenchService:
         raise RuntimeError("the worker did not load the model:\n" + self.log("cluster"))
 
     def log(self, name: str) -> str:
-        path = self.data_dir / f"{name}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return self.processes.log(name, tail=4000)
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        self.processes.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> BenchService:
@@ -174,7 +137,7 @@ class BenchService:
 
 
 def _parse_time(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return parse_iso_z(value).timestamp()
 
 
 def submit_and_wait(client: httpx.Client, body: dict, poll: float = 1.0) -> dict:
@@ -220,8 +183,8 @@ def _job_body(size: str, steps: int) -> dict:
 
 
 def overhead(options: dict, out) -> dict:
-    from ..generation.encoding import write_mp4, write_poster
-    from ..generation.engine import GenerationRequest, load_engine
+    from videos.generation.encoding import write_mp4, write_poster
+    from videos.generation.engine import GenerationRequest, load_engine
 
     size, steps, jobs = options["job_size"], options["job_steps"], options["jobs"]
     width, height = (int(part) for part in size.split("x"))
@@ -309,7 +272,7 @@ def seed_jobs(username: str, count: int) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from ..models import JobStatus, Video, VideoJob
+    from videos.models import JobStatus, Video, VideoJob
 
     owner = get_user_model().objects.get(username=username)
     rng = random.Random(0)
@@ -412,7 +375,7 @@ def status_load(options: dict, out) -> dict:
             ids = json.loads(
                 service.manage(
                     "shell", "-c",
-                    "import json; from videos.benchmarking.service_bench import seed_jobs; "
+                    "import json; from benchmarks.service_bench import seed_jobs; "
                     f"print(json.dumps(seed_jobs('bench', {options['status_jobs']})))",
                 ).strip().splitlines()[-1]
             )  # fmt: skip
@@ -605,7 +568,7 @@ def probe_generate(width: int, height: int, steps: int, runs: int) -> list[dict]
     """Time the loaded engine inside whatever process calls this (a django-q2 worker, through
     `async_task`), without the job machinery: separates the worker process's own speed from
     the service's bookkeeping."""
-    from ..generation.engine import GenerationRequest, get_engine
+    from videos.generation.engine import GenerationRequest, get_engine
 
     engine = get_engine()
     request = GenerationRequest("a red fox running through snow", "", width, height, 9, steps, 6.0, 7)
