@@ -51,7 +51,7 @@ def current_profile() -> tuple[str, ModelProfile]:
 
 
 # The fields of a generate request and their type checks, in the order errors are reported.
-# videos/api/serializers.py documents the same fields for the OpenAPI schema.
+# videos/api/serializers.py builds the OpenAPI schema's fields from them (validation.FieldKind).
 REQUEST_FIELDS = {
     "prompt": text_field(max_length=MAX_PROMPT_CHARS, checks=[reject_control_characters]),
     "negative_prompt": text_field(max_length=MAX_PROMPT_CHARS, checks=[reject_control_characters]),

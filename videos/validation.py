@@ -8,6 +8,7 @@ import math
 import re
 import socket
 import unicodedata
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -163,6 +164,18 @@ def _slug(value: str) -> None:
         raise ValidationError(SLUG_MESSAGE)
 
 
+@dataclass(frozen=True)
+class FieldKind:
+    """What a field check accepts, for describing the field elsewhere (the OpenAPI schema is
+    built from these in videos/api/serializers.py)."""
+
+    kind: str  # text, integer, number, boolean, object, json
+    allow_null: bool = True
+    allow_blank: bool = True
+    max_length: int | None = None
+    slug: bool = False
+
+
 def text_field(*, max_length: int, allow_null: bool = False, allow_blank: bool = True, checks=(), slug: bool = False):
     """A string, surrounding white space removed; blank (when allowed) skips the checks. A
     slug also takes a JSON number as its text (as the API always has)."""
@@ -185,6 +198,7 @@ def text_field(*, max_length: int, allow_null: bool = False, allow_blank: bool =
         _collect(value, [*checks, _max_length(max_length), _no_nul, _no_surrogates, *([_slug] if slug else [])])
         return value
 
+    check.kind = FieldKind("text", allow_null=allow_null, allow_blank=allow_blank, max_length=max_length, slug=slug)
     return check
 
 
@@ -195,6 +209,9 @@ def integer_field(value):
     if isinstance(value, bool) or not whole:
         raise ValidationError("Must be a whole number (JSON integer).")
     return int(value)
+
+
+integer_field.kind = FieldKind("integer")
 
 
 def number_field(value):
@@ -211,10 +228,16 @@ def number_field(value):
     return number
 
 
+number_field.kind = FieldKind("number")
+
+
 def boolean_field(value):
     if value is not None and not isinstance(value, bool):
         raise ValidationError("Must be true or false.")
     return value
+
+
+boolean_field.kind = FieldKind("boolean")
 
 
 def object_field(value):
@@ -224,6 +247,9 @@ def object_field(value):
     if not isinstance(value, dict):
         raise ValidationError(f'Expected a dictionary of items but got type "{type(value).__name__}".')
     return {str(key): item for key, item in value.items()}
+
+
+object_field.kind = FieldKind("object", allow_null=False)
 
 
 def json_field(*, checks=()):
@@ -237,4 +263,5 @@ def json_field(*, checks=()):
         _collect(value, checks)
         return value
 
+    check.kind = FieldKind("json", allow_null=False)
     return check

@@ -8,27 +8,40 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ..job_specs import MAX_PROMPT_CHARS, JobSpec, parse_generate_request
+from ..job_specs import REQUEST_FIELDS, JobSpec, parse_generate_request
+from ..validation import FieldKind
 
 
-class GenerateRequestSerializer(serializers.Serializer):
-    # For the schema only (docs/openapi.yaml): the checks, strict JSON types included, are
-    # job_specs.REQUEST_FIELDS, run by run_validation below.
-    prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
-    negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
-    duration = serializers.IntegerField(required=False, allow_null=True)
-    resolution = serializers.CharField(required=False, allow_null=True, max_length=16)
-    enhance_quality = serializers.BooleanField(required=False, allow_null=True)
-    seed = serializers.IntegerField(required=False, allow_null=True)
-    num_inference_steps = serializers.IntegerField(required=False, allow_null=True)
-    guidance_scale = serializers.FloatField(required=False, allow_null=True)
-    template = serializers.SlugField(required=False, allow_null=True, allow_blank=True, max_length=64)
-    variables = serializers.DictField(required=False, allow_empty=True)
-    callback_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    metadata = serializers.JSONField(required=False)
+def schema_field(kind: FieldKind) -> serializers.Field:
+    """The DRF field that documents a job_specs.REQUEST_FIELDS check."""
+    if kind.kind == "text":
+        field_class = serializers.SlugField if kind.slug else serializers.CharField
+        nullable = {"allow_null": True} if kind.allow_null else {}
+        return field_class(required=False, allow_blank=kind.allow_blank, max_length=kind.max_length, **nullable)
+    if kind.kind == "object":
+        return serializers.DictField(required=False, allow_empty=True)
+    if kind.kind == "json":
+        return serializers.JSONField(required=False)
+    scalar = {
+        "integer": serializers.IntegerField,
+        "number": serializers.FloatField,
+        "boolean": serializers.BooleanField,
+    }
+    return scalar[kind.kind](required=False, allow_null=True)
 
+
+class _GenerateRequestBase(serializers.Serializer):
     def run_validation(self, data=empty) -> JobSpec:
         try:
             return parse_generate_request(None if data is empty else data)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
+
+
+# The fields, for the schema only (docs/openapi.yaml), are made from job_specs.REQUEST_FIELDS,
+# so a new request field is declared once; run_validation above does the checking.
+GenerateRequestSerializer = type(
+    "GenerateRequestSerializer",
+    (_GenerateRequestBase,),
+    {"__module__": __name__, **{name: schema_field(check.kind) for name, check in REQUEST_FIELDS.items()}},
+)

@@ -4,44 +4,19 @@ from __future__ import annotations
 
 from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import idempotency, selectors, services
+from .. import selectors, services
 from ..access import access_job, access_video, jobs_visible_to
-from ..services import request_fingerprint
 from . import docs
 from .downloads import serve_file
 from .errors import error_body
+from .idempotent import generate_response, idempotent_response
 from .listing import TaskFilters, TaskPagination
 from .serializers import GenerateRequestSerializer
 from .throttling import BurstThrottle, GenerateThrottle, SustainedThrottle
-
-MAX_IDEMPOTENCY_KEY = 255
-
-
-def _idempotency_key(request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY:
-        raise ValidationError({"Idempotency-Key": ["Must be at most 255 characters."]})
-    return key
-
-
-def _idempotent(request, scope: str, fingerprint: str, produce) -> Response:
-    """Run `produce() -> (status, body)` once per Idempotency-Key; replay the first answer."""
-    key = _idempotency_key(request)
-    if not key:
-        status, body = produce()
-        return Response(body, status=status)
-    stored = idempotency.lookup(request.user, key, scope, fingerprint)
-    if stored is None:
-        status, body = produce()
-        stored = idempotency.remember(request.user, key, scope, fingerprint, status, body)
-    response = Response(stored.body, status=stored.status_code)
-    response["Idempotency-Key"] = key
-    return response
 
 
 class GenerateView(APIView):
@@ -52,21 +27,13 @@ class GenerateView(APIView):
         request=GenerateRequestSerializer,
         parameters=[docs.IDEMPOTENCY_HEADER],
         responses={200: docs.JobStatusSerializer, **docs.ERRORS_WRITE},
-        description="Create a job. Answers 200 (not 201) with the queued job; the article's clients check 200.",
+        description="Create a job. Answers 200 (not 201) with the queued job: existing CMS clients check for 200 "
+        "(README, Integrating a CMS).",
     )
     def post(self, request):
         serializer = GenerateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = _idempotency_key(request)
-        fingerprint = request_fingerprint(request.data)
-
-        def produce():
-            job, _created = services.create_job(
-                request.user, serializer.validated_data, idempotency_key=key, fingerprint=fingerprint, source="api"
-            )
-            return 200, selectors.job_status_body(job, request)
-
-        return _idempotent(request, "generate", fingerprint, produce)
+        return generate_response(request, serializer.validated_data, source="api")
 
 
 class StatusView(APIView):
@@ -89,7 +56,7 @@ class CancelView(APIView):
         def produce():
             return 200, selectors.job_status_body(services.cancel_job(job), request)
 
-        return _idempotent(request, f"cancel:{job.pk}", str(job.pk), produce)
+        return idempotent_response(request, f"cancel:{job.pk}", str(job.pk), produce)
 
 
 class TaskListView(APIView):

@@ -3,11 +3,13 @@ import this package and call `services.<name>`; the modules behind it are:
 
 - errors.py: what a service refuses with (ServiceError and its kinds, with HTTP status/code);
 - create.py: new jobs (caps, idempotency, same-request reuse, reruns), enqueued on commit;
+- idempotency.py: the one Idempotency-Key policy (window, stored answers, job binding);
 - lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
 - purge.py: deleting old jobs, their videos and files.
 """
 
+from . import idempotency
 from .create import create_job, request_fingerprint, rerun_job, rerun_request
 from .errors import IdempotencyConflict, JobNotCancelable, JobNotRetryable, QueueFull, ServiceError, TooManyQueued
 from .lifecycle import (
@@ -35,6 +37,7 @@ __all__ = [
     "CANCELABLE",
     "RETRYABLE",
     "IdempotencyConflict",
+    "idempotency",
     "JobNotCancelable",
     "JobNotRetryable",
     "PurgeResult",

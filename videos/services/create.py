@@ -3,8 +3,6 @@ commit."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from django.conf import settings
@@ -12,18 +10,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import reuse
+from ..canonical_json import digest
 from ..job_log import log_job_event
 from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
-from .errors import IdempotencyConflict, QueueFull, TooManyQueued
+from . import idempotency
+from .errors import QueueFull, TooManyQueued
 from .lifecycle import enqueue_job, send_finished
 
 logger = logging.getLogger(__name__)
 
 
 def request_fingerprint(body: dict) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return digest(body)
 
 
 def job_fields(
@@ -62,9 +61,9 @@ def create_job(
     """Create and enqueue a job. Returns (job, created); with an idempotency key that was
     used before for the same request, the existing job comes back with created=False."""
     if idempotency_key:
-        existing = VideoJob.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        existing = idempotency.bound_job(owner, idempotency_key, fingerprint)
         if existing is not None:
-            return _replay(existing, fingerprint), False
+            return existing, False
     fields = {"idempotency_key": idempotency_key, "fingerprint": fingerprint, "source": source, "priority": priority}
     # Same-request reuse: an explicit-seed request identical to a video the owner already has
     # completes at once with that video; it queues nothing, so the queue caps do not apply.
@@ -75,7 +74,7 @@ def create_job(
             job = _create_reused_job(owner, spec, reusable, key=key, **fields)
         except IntegrityError:
             existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
-            return _replay(existing, fingerprint), False
+            return idempotency.check_same_request(existing, fingerprint), False
         return job, True
     queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
     if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
@@ -92,18 +91,10 @@ def create_job(
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
         existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
-        return _replay(existing, fingerprint), False
+        return idempotency.check_same_request(existing, fingerprint), False
     logger.info("job %s created by user %s", job.id, owner.pk)
     log_job_event(job, "created")
     return job, True
-
-
-def _replay(job: VideoJob, fingerprint: str) -> VideoJob:
-    if fingerprint and job.request_fingerprint and fingerprint != job.request_fingerprint:
-        raise IdempotencyConflict(
-            "This Idempotency-Key was already used with a different request body.", task_id=str(job.id)
-        )
-    return job
 
 
 def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields) -> VideoJob:

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
+from ..api.idempotent import generate_response
 from ..api.templates_view import active_templates
 from ..job_specs import current_profile, parse_generate_request
 from ..models import JobStatus
@@ -110,8 +111,7 @@ class StudioGenerateView(APIView):
 
     def post(self, request):
         spec = parse_generate_request(request.data)  # a ValidationError answers 400 (api/errors.py)
-        job, _created = services.create_job(request.user, spec, source="studio")
-        return Response(selectors.job_status_body(job, request), status=200)
+        return generate_response(request, spec, source="studio")  # Idempotency-Key: studio.js
 
 
 class StudioRerunView(APIView):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.support.live import tiny_job
 from tests.videos.factories import make_job
+from videos import services
+from videos.job_specs import parse_generate_request
 from videos.models import IdempotencyRecord, VideoJob
 
 
@@ -61,3 +65,25 @@ def test_concurrent_requests_with_one_key_create_one_job(live, live_tokens):
     with live.client(live_tokens["owner"]) as client:
         listed = client.get("/api/tasks", params={"limit": 100}).json()["results"]
     assert sum(1 for job in listed if job["prompt"] == "race") == 1
+
+
+def test_a_key_is_free_again_after_the_window(owner_api, settings):
+    """One lifetime for every key: the stored answer and the job binding both end after
+    COGVIDEO_IDEMPOTENCY_HOURS, so the same key then creates a new job."""
+    first = owner_api.post("/api/generate", tiny_job(), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    past = timezone.now() - timedelta(hours=settings.COGVIDEO_IDEMPOTENCY_HOURS, minutes=1)
+    VideoJob.objects.update(created_at=past)
+    IdempotencyRecord.objects.update(created_at=past)
+    later = owner_api.post("/api/generate", tiny_job(seed=9), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert later.status_code == 200 and later.json()["task_id"] != first.json()["task_id"]
+    assert VideoJob.objects.get(pk=later.json()["task_id"]).idempotency_key == "old"
+    assert VideoJob.objects.get(pk=first.json()["task_id"]).idempotency_key == ""
+
+
+def test_conflicts_say_the_same_thing_wherever_they_are_found(owner_api, owner):
+    """The stored-answer check and the job-binding check (batch, clients) give one message."""
+    owner_api.post("/api/generate", tiny_job(), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    api_conflict = owner_api.post("/api/generate", tiny_job(seed=5), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    with pytest.raises(services.IdempotencyConflict) as service_conflict:
+        services.create_job(owner, parse_generate_request(tiny_job(seed=6)), idempotency_key="same", fingerprint="x")
+    assert api_conflict.json()["error"]["message"] == service_conflict.value.message

@@ -85,3 +85,16 @@ def test_rerun_needs_a_seed_choice(owner, owner_browser):
     response = post_json(owner_browser, f"/studio/jobs/{job.pk}/rerun", {"seed": "banana"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
     assert VideoJob.objects.count() == 1
+
+
+def test_a_resent_form_with_its_idempotency_key_creates_one_job(owner_browser):
+    """studio.js sends the same key when the editor submits the same form again after a lost
+    answer; the studio follows the API's key policy (videos/services/idempotency.py)."""
+    headers = {**csrf_headers(owner_browser), "HTTP_IDEMPOTENCY_KEY": "studio-abc"}
+    first = owner_browser.post("/studio/generate", TINY, content_type="application/json", **headers)
+    again = owner_browser.post("/studio/generate", TINY, content_type="application/json", **headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["task_id"] == first.json()["task_id"] and VideoJob.objects.count() == 1
+    other = owner_browser.post("/studio/generate", {**TINY, "seed": 3}, content_type="application/json", **headers)
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+    assert VideoJob.objects.count() == 1

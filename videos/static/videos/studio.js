@@ -19,11 +19,12 @@
     return template.replace("00000000-0000-0000-0000-000000000000", id).replace("JOB", id);
   }
 
-  async function send(url, body) {
+  async function send(url, body, extraHeaders) {
+    const headers = { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" };
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      headers: Object.assign(headers, extraHeaders || {}),
       body: JSON.stringify(body || {}),
     });
     let data = {};
@@ -124,13 +125,29 @@
     return body;
   }
 
+  // One Idempotency-Key per request the editor means to send: sending the same form again
+  // after a lost answer (network error) reuses it, so it cannot create a second job.
+  let unanswered = null; // {text, key} of the last submission that got no answer
+
+  function submissionKey(body) {
+    const text = JSON.stringify(body);
+    if (!unanswered || unanswered.text !== text) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs HTTPS
+      const key = "studio-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      unanswered = { text: text, key: key };
+    }
+    return unanswered.key;
+  }
+
   async function submit(event) {
     event.preventDefault();
     clearErrors();
     const button = $("generate");
     button.disabled = true;
     try {
-      const answer = await send(root.dataset.generateUrl, requestBody());
+      const body = requestBody();
+      const answer = await send(root.dataset.generateUrl, body, { "Idempotency-Key": submissionKey(body) });
+      unanswered = null; // an answer came: the next submission is a new request
       if (answer.ok) follow(answer.data);
       else showErrors(answer.data.error);
     } catch (error) {

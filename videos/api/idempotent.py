@@ -1,0 +1,50 @@
+"""The Idempotency-Key header on the views that take one (API generate and cancel, the
+studio's generate): read it, and answer once per key (policy: videos/services/idempotency.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..job_specs import JobSpec
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError({"Idempotency-Key": [f"Must be at most {MAX_IDEMPOTENCY_KEY} characters."]})
+    return key
+
+
+def idempotent_response(request, scope: str, fingerprint: str, produce: Callable[[], tuple[int, dict]]) -> Response:
+    """Run `produce() -> (status, body)` once per Idempotency-Key; replay the first answer."""
+    key = idempotency_key(request)
+    if not key:
+        status, body = produce()
+        return Response(body, status=status)
+    stored = services.idempotency.stored_answer(request.user, key, scope, fingerprint)
+    if stored is None:
+        status, body = produce()
+        stored = services.idempotency.remember_answer(request.user, key, scope, fingerprint, status, body)
+    response = Response(stored.body, status=stored.status_code)
+    response["Idempotency-Key"] = key
+    return response
+
+
+def generate_response(request, spec: JobSpec, *, source: str) -> Response:
+    """Create the job `spec` describes (once per key) and answer its status body."""
+    key = idempotency_key(request)
+    fingerprint = services.request_fingerprint(request.data)
+
+    def produce() -> tuple[int, dict]:
+        job, _created = services.create_job(
+            request.user, spec, idempotency_key=key, fingerprint=fingerprint, source=source
+        )
+        return 200, selectors.job_status_body(job, request)
+
+    return idempotent_response(request, services.idempotency.GENERATE_SCOPE, fingerprint, produce)
