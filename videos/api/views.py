@@ -17,7 +17,6 @@ from .downloads import serve_file
 from .errors import error_body
 from .listing import TaskFilters, TaskPagination
 from .serializers import GenerateRequestSerializer
-from .throttling import BurstThrottle, GenerateThrottle, SustainedThrottle
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -45,7 +44,8 @@ def _idempotent(request, scope: str, fingerprint: str, produce) -> Response:
 
 
 class GenerateView(APIView):
-    throttle_classes = [BurstThrottle, SustainedThrottle, GenerateThrottle]
+    # The rate of new jobs (COGVIDEO_THROTTLE_GENERATE) is counted by services.create_job, the
+    # same for the studio and the admin.
 
     @extend_schema(
         operation_id="generate",

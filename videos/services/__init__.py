@@ -2,14 +2,22 @@
 import this package and call `services.<name>`; the modules behind it are:
 
 - errors.py: what a service refuses with (ServiceError and its kinds, with HTTP status/code);
-- create.py: new jobs (caps, idempotency, same-request reuse, reruns), enqueued on commit;
+- create.py: new jobs (the rate of new jobs, caps, idempotency, same-request reuse, reruns), enqueued on commit;
 - lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
 - purge.py: deleting old jobs, their videos and files.
 """
 
-from .create import create_job, request_fingerprint, rerun_job, rerun_request
-from .errors import IdempotencyConflict, JobNotCancelable, JobNotRetryable, QueueFull, ServiceError, TooManyQueued
+from .create import RATE_LIMITED_SOURCES, check_generate_rate, create_job, request_fingerprint, rerun_job, rerun_request
+from .errors import (
+    IdempotencyConflict,
+    JobNotCancelable,
+    JobNotRetryable,
+    QueueFull,
+    RateLimited,
+    ServiceError,
+    TooManyQueued,
+)
 from .lifecycle import (
     BACK_TO_QUEUE,
     CANCELABLE,
@@ -38,11 +46,14 @@ __all__ = [
     "JobNotCancelable",
     "JobNotRetryable",
     "PurgeResult",
+    "RATE_LIMITED_SOURCES",
+    "RateLimited",
     "QueueFull",
     "ServiceError",
     "TooManyQueued",
     "add_warning",
     "cancel_job",
+    "check_generate_rate",
     "claim_next_job",
     "complete_job",
     "create_job",
