@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
-from .models import JobStatus, VideoJob, WorkerHeartbeat
+from .models import JobStatus, LoginFailure, VideoJob, WorkerHeartbeat
 
 DAY = timedelta(hours=24)
 
@@ -249,3 +249,29 @@ def _without_host_details(status: dict, viewer) -> dict:
         if entry.get("model") and Path(entry["model"]).is_absolute():
             entry["model"] = Path(entry["model"]).name
     return status
+
+
+def login_lockout(username: str, address: str) -> float | None:
+    """Seconds until a sign-in as `username` from `address` is allowed again, or None when it
+    is allowed now. Locked while the account has COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT failures,
+    or the address COGVIDEO_LOGIN_FAILURES_PER_ADDRESS, in the last
+    COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS (0 turns a limit off); the lock ends when enough of
+    them are older than the window. The same for names that exist and names that do not."""
+    window = timedelta(seconds=settings.COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS)
+    now = timezone.now()
+    waits = []
+    for scope, key, limit in (
+        (LoginFailure.ACCOUNT, LoginFailure.account_key(username), settings.COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT),
+        (LoginFailure.ADDRESS, address[:64], settings.COGVIDEO_LOGIN_FAILURES_PER_ADDRESS),
+    ):
+        if limit <= 0:
+            continue
+        # The limit-th newest failure: while it is inside the window, `limit` failures are.
+        nth = (
+            LoginFailure.objects.filter(scope=scope, key=key, created_at__gt=now - window)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[limit - 1 : limit]
+        )
+        for at in nth:
+            waits.append((at + window - now).total_seconds())
+    return max(waits) if waits else None

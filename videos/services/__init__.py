@@ -5,6 +5,7 @@ import this package and call `services.<name>`; the modules behind it are:
 - create.py: new jobs (the rate of new jobs, caps, idempotency, same-request reuse, reruns), enqueued on commit;
 - lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
+- logins.py: failed sign-ins on the login pages (counted, forgotten, unlocked);
 - purge.py: deleting old jobs, their videos and files.
 """
 
@@ -35,10 +36,15 @@ from .lifecycle import (
     still_running,
     touch_heartbeat,
 )
+from .logins import Cleared, forget_account_failures, record_failed_login, unlock_logins
 from .purge import PurgeResult, purge, purgeable_jobs
 from .recovery import reap, requeue_stale_jobs, resend_lost_wakeups
 
 __all__ = [
+    "Cleared",
+    "forget_account_failures",
+    "record_failed_login",
+    "unlock_logins",
     "BACK_TO_QUEUE",
     "CANCELABLE",
     "RETRYABLE",
