@@ -178,6 +178,17 @@ COGVIDEO_THROTTLE_RATES = {
     "sustained": env_str("COGVIDEO_THROTTLE_SUSTAINED", "50000/day"),
     "generate": env_str("COGVIDEO_THROTTLE_GENERATE", "60/minute"),
 }
+# Failed sign-ins on the studio and admin login pages, counted in the database (so across
+# every web process) over a sliding window: at this many, the account (or the client address)
+# is refused until enough failures are older than the window; 0 turns a limit off.
+# `manage.py unlock_logins` clears them.
+COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT = env_int("COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT", 10)
+COGVIDEO_LOGIN_FAILURES_PER_ADDRESS = env_int("COGVIDEO_LOGIN_FAILURES_PER_ADDRESS", 30)
+COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS = env_int("COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Behind a reverse proxy every client is the proxy's address: with this on, the client address
+# is the last X-Forwarded-For entry (the one nginx's $proxy_add_x_forwarded_for appends).
+# Only behind a proxy that sets it: otherwise clients could pick their own address.
+COGVIDEO_TRUST_X_FORWARDED_FOR = env_bool("COGVIDEO_TRUST_X_FORWARDED_FOR", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CogVideoX Studio API",
     "DESCRIPTION": "Self-hosted text-to-video jobs on CogVideoX. Auth: `Authorization: Bearer <token>`.",

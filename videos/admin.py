@@ -19,11 +19,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
+from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from . import access, services
 from .admin_forms import GenerateVideoForm, PromptTemplateForm
 from .job_specs import current_profile
-from .models import JobStatus, PromptTemplate, Video, VideoJob, WorkerHeartbeat
+from .models import ApiToken, JobStatus, PromptTemplate, Video, VideoJob, WorkerHeartbeat, token_prefix
 from .studio.prompt_checks import preview_template
 
 MAX_ZIP_VIDEOS = 50
@@ -512,3 +514,41 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- API tokens: DRF's admin listed every full key (and its str(), the key, went into titles,
+# messages and the action log). A stored token is never shown again: a prefix tells tokens
+# apart; the key is shown once, on the page that answers its creation.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(DrfTokenAdmin):
+    list_display = ("key_prefix", "user", "created")
+
+    def get_fields(self, request, obj=None):
+        return ("user",) if obj is None else ("key_prefix", "user", "created")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("key_prefix", "user", "created")
+
+    @admin.display(description="Key")
+    def key_prefix(self, obj) -> str:
+        return token_prefix(obj.key)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Rendered, not redirected: the key never goes into a message stored in a cookie or
+        # the session, and is not on any page after this one.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API token created",
+            "token": obj,
+        }
+        response = TemplateResponse(request, "admin/videos/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response

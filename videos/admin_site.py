@@ -33,8 +33,11 @@ def _login_form_class():
     from django.contrib.admin.forms import AdminAuthenticationForm
     from django.contrib.auth.forms import AuthenticationForm
 
-    class StudioAdminAuthenticationForm(AdminAuthenticationForm):
-        """Django's admin login form refuses non-staff itself; let editors through too."""
+    from .login_forms import LoginLockoutMixin
+
+    class StudioAdminAuthenticationForm(LoginLockoutMixin, AdminAuthenticationForm):
+        """Django's admin login form refuses non-staff itself; let editors through too. Failed
+        sign-ins count towards the same lockout as the studio's (videos/login_forms.py)."""
 
         def confirm_login_allowed(self, user) -> None:
             AuthenticationForm.confirm_login_allowed(self, user)  # active accounts only
@@ -55,6 +58,15 @@ class StudioAdminSite(AdminSite):
 
     def has_permission(self, request) -> bool:
         return staff_or_editor(request.user)
+
+    def login(self, request, extra_context=None):
+        from .login_forms import mark_locked
+
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if form is not None:
+            mark_locked(response, form)
+        return response
 
 
 class StudioAdminConfig(AdminConfig):

@@ -5,10 +5,13 @@ The job row is the single source of truth for a job's state; the queue only carr
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from rest_framework.authtoken.models import TokenProxy
 
 
 class JobStatus(models.TextChoices):
@@ -194,3 +197,41 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key", "scope"], name="idempotency_unique_key")]
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in on the studio or admin login page, counted per account and per
+    client address (one row each) over COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS. Rows in the
+    database, so every web process (and host) sees the same counts. The account is kept as a
+    digest of the typed name: a password typed into the name box is not stored."""
+
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+    scope = models.CharField(max_length=8, choices=[(ACCOUNT, "account"), (ADDRESS, "address")])
+    key = models.CharField(max_length=64, help_text="sha256 of the username, or the client address")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"], name="login_failure_lookup")]
+
+    @staticmethod
+    def account_key(username: str) -> str:
+        return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ApiToken(TokenProxy):
+    """DRF's token, as the admin shows it: by its first characters only (its str() is what the
+    admin puts in titles, messages and its action log), keyed by user like DRF's TokenProxy."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{token_prefix(self.key)} ({self.user})"
+
+
+def token_prefix(key: str) -> str:
+    """What may be shown of a stored token: enough to tell tokens apart, never enough to use."""
+    return f"{key[:4]}…" if key else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -15,7 +16,7 @@ from django.utils import timezone
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
 from .isotime import iso_z
-from .models import JobStatus, VideoJob, WorkerHeartbeat
+from .models import JobStatus, LoginFailure, VideoJob, WorkerHeartbeat
 
 DAY = timedelta(hours=24)
 
@@ -143,8 +144,8 @@ def _host_memory() -> dict:
 
 
 def system_status(viewer=None) -> dict:
-    """The service's state. For a `viewer` who is not staff, workers show only which of the
-    viewer's own jobs they run: other users' job ids are not theirs to see."""
+    """The service's state. A `viewer` who is not staff gets it without host details (see
+    _without_host_details) and sees only which of their own jobs the workers run."""
     model = model_setting()
     profile = profile_for(model)
     counts = dict(VideoJob.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
@@ -216,10 +217,58 @@ def system_status(viewer=None) -> dict:
     for extend in _system_status_extensions:
         status = extend(status, workers)
     if viewer is not None and not viewer.is_staff:
-        entries = [*status["workers"]["list"], *status["workers"]["dead"]]
-        shown = {entry["current_job"] for entry in entries if entry.get("current_job")}
-        own = {str(pk) for pk in VideoJob.objects.filter(owner=viewer, pk__in=shown).values_list("pk", flat=True)}
-        for entry in entries:
-            if entry.get("current_job") not in own:
-                entry["current_job"] = None
+        status = _without_host_details(status, viewer)
     return status
+
+
+# What only staff see of the machines: where files live and which hosts and processes run the
+# workers (a worker's name is "host:pid"). Keys added by extensions are dropped too.
+HOST_DETAIL_KEYS = ("hostname", "pid")
+
+
+def _without_host_details(status: dict, viewer) -> dict:
+    """The system status a non-staff caller gets: the same fields, minus host names, process
+    ids and paths, and with other users' job ids blanked."""
+    entries = [*status["workers"]["list"], *status["workers"]["dead"]]
+    shown = {entry["current_job"] for entry in entries if entry.get("current_job")}
+    own = {str(pk) for pk in VideoJob.objects.filter(owner=viewer, pk__in=shown).values_list("pk", flat=True)}
+    for number, entry in enumerate(entries, start=1):
+        entry["name"] = f"worker-{number}"
+        for key in HOST_DETAIL_KEYS:
+            entry.pop(key, None)
+        if entry.get("current_job") not in own:
+            entry["current_job"] = None
+    status["disk"].pop("path", None)
+    model_id = status["model"]["id"]
+    if model_id and Path(model_id).is_absolute():  # a local folder: its name, not where it is
+        status["model"]["id"] = Path(model_id).name
+    for entry in status["workers"]["list"]:
+        if entry.get("model") and Path(entry["model"]).is_absolute():
+            entry["model"] = Path(entry["model"]).name
+    return status
+
+
+def login_lockout(username: str, address: str) -> float | None:
+    """Seconds until a sign-in as `username` from `address` is allowed again, or None when it
+    is allowed now. Locked while the account has COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT failures,
+    or the address COGVIDEO_LOGIN_FAILURES_PER_ADDRESS, in the last
+    COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS (0 turns a limit off); the lock ends when enough of
+    them are older than the window. The same for names that exist and names that do not."""
+    window = timedelta(seconds=settings.COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS)
+    now = timezone.now()
+    waits = []
+    for scope, key, limit in (
+        (LoginFailure.ACCOUNT, LoginFailure.account_key(username), settings.COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT),
+        (LoginFailure.ADDRESS, address[:64], settings.COGVIDEO_LOGIN_FAILURES_PER_ADDRESS),
+    ):
+        if limit <= 0:
+            continue
+        # The limit-th newest failure: while it is inside the window, `limit` failures are.
+        nth = (
+            LoginFailure.objects.filter(scope=scope, key=key, created_at__gt=now - window)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[limit - 1 : limit]
+        )
+        for at in nth:
+            waits.append((at + window - now).total_seconds())
+    return max(waits) if waits else None

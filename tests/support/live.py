@@ -54,6 +54,8 @@ class LiveService:
             # Tests poll fast; rate limits have their own tests (tests/videos/api/test_throttling.py).
             "COGVIDEO_THROTTLE_BURST": "100000/minute",
             "COGVIDEO_THROTTLE_GENERATE": "100000/minute",
+            # Each failed sign-in costs a password hash (about a second here): lock sooner.
+            "COGVIDEO_LOGIN_FAILURES_PER_ACCOUNT": "3",
             **(extra_env or {}),
         }
         self.database = self._own_database()

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from ..models import JobStatus
 
 MAX_METADATA_FILTERS = 5
+INVALID_CURSOR = "Invalid cursor: pass the next_cursor of a previous page unchanged."
+
+
+def _cursor_position(raw: str) -> str | None:
+    """The creation time a cursor points at, as an aware UTC ISO string; None if it is not one."""
+    try:
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            return None
+        parsed = make_aware(parsed, UTC) if is_naive(parsed) else parsed
+        return parsed.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):  # month 13; year 1 with an offset east of UTC
+        return None
 
 
 class TaskPagination(CursorPagination):
@@ -21,6 +34,21 @@ class TaskPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        """A cursor is ours only if it decodes to a known offset, direction and a creation time;
+        anything else is the client's mistake (400 with the API's error shape), never a 404 or
+        a 500 from a position the database cannot compare (`p=notadate`, `p=\\x00`)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]}) from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = _cursor_position(cursor.position)
+        if position is None:
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]})
+        return cursor._replace(position=position)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

@@ -16,11 +16,11 @@ from .errors import error_body
 from .idempotent import generate_response, idempotent_response
 from .listing import TaskFilters, TaskPagination
 from .serializers import GenerateRequestSerializer
-from .throttling import BurstThrottle, GenerateThrottle, SustainedThrottle
 
 
 class GenerateView(APIView):
-    throttle_classes = [BurstThrottle, SustainedThrottle, GenerateThrottle]
+    # The rate of new jobs (COGVIDEO_THROTTLE_GENERATE) is counted by services.create_job, the
+    # same for the studio and the admin.
 
     @extend_schema(
         operation_id="generate",

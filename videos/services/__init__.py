@@ -2,16 +2,25 @@
 import this package and call `services.<name>`; the modules behind it are:
 
 - errors.py: what a service refuses with (ServiceError and its kinds, with HTTP status/code);
-- create.py: new jobs (caps, idempotency, same-request reuse, reruns), enqueued on commit;
+- create.py: new jobs (the rate of new jobs, caps, idempotency, same-request reuse, reruns), enqueued on commit;
 - idempotency.py: the one Idempotency-Key policy (window, stored answers, job binding);
 - lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
+- logins.py: failed sign-ins on the login pages (counted, forgotten, unlocked);
 - purge.py: deleting old jobs, their videos and files.
 """
 
 from . import idempotency
-from .create import create_job, request_fingerprint, rerun_job, rerun_request
-from .errors import IdempotencyConflict, JobNotCancelable, JobNotRetryable, QueueFull, ServiceError, TooManyQueued
+from .create import RATE_LIMITED_SOURCES, check_generate_rate, create_job, request_fingerprint, rerun_job, rerun_request
+from .errors import (
+    IdempotencyConflict,
+    JobNotCancelable,
+    JobNotRetryable,
+    QueueFull,
+    RateLimited,
+    ServiceError,
+    TooManyQueued,
+)
 from .lifecycle import (
     BACK_TO_QUEUE,
     CANCELABLE,
@@ -29,10 +38,15 @@ from .lifecycle import (
     still_running,
     touch_heartbeat,
 )
+from .logins import Cleared, forget_account_failures, record_failed_login, unlock_logins
 from .purge import PurgeResult, purge, purgeable_jobs
 from .recovery import reap, requeue_stale_jobs, resend_lost_wakeups
 
 __all__ = [
+    "Cleared",
+    "forget_account_failures",
+    "record_failed_login",
+    "unlock_logins",
     "BACK_TO_QUEUE",
     "CANCELABLE",
     "RETRYABLE",
@@ -41,11 +55,14 @@ __all__ = [
     "JobNotCancelable",
     "JobNotRetryable",
     "PurgeResult",
+    "RATE_LIMITED_SOURCES",
+    "RateLimited",
     "QueueFull",
     "ServiceError",
     "TooManyQueued",
     "add_warning",
     "cancel_job",
+    "check_generate_rate",
     "claim_next_job",
     "complete_job",
     "create_job",

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import reuse
+from .. import rate_limits, reuse
 from ..canonical_json import digest
 from ..job_log import log_job_event
 from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
 from . import idempotency
-from .errors import QueueFull, TooManyQueued
+from .errors import QueueFull, RateLimited, TooManyQueued
 from .lifecycle import enqueue_job, send_finished
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,26 @@ def job_fields(
     }
 
 
+# The doors people create jobs through, one after another. They share one rate of new jobs
+# per user (COGVIDEO_THROTTLE_GENERATE), counted here so no door can skip it: the API, the
+# studio (and its reruns), the admin's Generate form and its rerun actions. Batches
+# (`generate_batch`, an operator's command) are paced by the queue caps instead.
+RATE_LIMITED_SOURCES = frozenset({"api", "studio", "admin"})
+
+
+def check_generate_rate(owner, source: str) -> None:
+    """Count one new job of `owner`; RateLimited (429 + Retry-After) above the rate."""
+    if source not in RATE_LIMITED_SOURCES:
+        return
+    retry_after = rate_limits.hit("generate", owner.pk)
+    if retry_after is not None:
+        wait = int(retry_after + 0.999)
+        raise RateLimited(
+            f"Too many new jobs: at most {settings.COGVIDEO_THROTTLE_RATES['generate']}. Try again in {wait} s.",
+            retry_after=wait,
+        )
+
+
 def create_job(
     owner,
     spec: JobSpec,
@@ -64,6 +84,7 @@ def create_job(
         existing = idempotency.bound_job(owner, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
+    check_generate_rate(owner, source)  # a replay above creates nothing, so it is not counted
     fields = {"idempotency_key": idempotency_key, "fingerprint": fingerprint, "source": source, "priority": priority}
     # Same-request reuse: an explicit-seed request identical to a video the owner already has
     # completes at once with that video; it queues nothing, so the queue caps do not apply.

@@ -24,6 +24,11 @@ class TooManyQueued(ServiceError):
     status = 429
 
 
+class RateLimited(ServiceError):
+    code = "throttled"
+    status = 429
+
+
 class IdempotencyConflict(ServiceError):
     code = "idempotency_conflict"
     status = 409

@@ -5,11 +5,7 @@ from . import views
 
 urlpatterns = [
     path("", views.studio, name="studio"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="studio/login.html", redirect_authenticated_user=True),
-        name="studio-login",
-    ),
+    path("login/", views.StudioLoginView.as_view(), name="studio-login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="studio-login"), name="studio-logout"),
     path("studio/gallery", views.gallery, name="studio-gallery"),
     path("studio/generate", views.StudioGenerateView.as_view(), name="studio-generate"),

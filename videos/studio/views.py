@@ -10,7 +10,9 @@ through videos.access.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,6 +27,7 @@ from ..access import access_job, jobs_visible_to, videos_visible_to
 from ..api.idempotent import generate_response
 from ..api.templates_view import active_templates
 from ..job_specs import current_profile, parse_generate_request
+from ..login_forms import LoginLockoutMixin, mark_locked
 from ..models import JobStatus
 from ..validation import check_size
 
@@ -63,6 +66,23 @@ def gallery_page(request: HttpRequest):
     gallery, not the admin)."""
     videos = videos_visible_to(request.user).filter(owner=request.user).select_related("job").order_by("-created_at")
     return Paginator(videos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+class StudioLoginForm(LoginLockoutMixin, AuthenticationForm):
+    pass
+
+
+class StudioLoginView(auth_views.LoginView):
+    """Django's login view with the lockout of the admin's (videos/login_forms.py)."""
+
+    template_name = "studio/login.html"
+    authentication_form = StudioLoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        mark_locked(response, form)
+        return response
 
 
 @login_required(login_url="studio-login")

@@ -76,3 +76,15 @@ def test_users_without_add_permission_cannot_generate(db):
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"prompt": "x"}).status_code == 403
     assert VideoJob.objects.count() == 0
+
+
+def test_generate_form_and_reruns_are_throttled_like_the_api(editor, editor_client, settings):
+    settings.COGVIDEO_THROTTLE_RATES = {**settings.COGVIDEO_THROTTLE_RATES, "generate": "2/minute"}
+    body = {"prompt": "a fox in snow", "duration": "1", "resolution": "64x64", "quality": "draft"}
+    assert [editor_client.post(URL, body).status_code for _ in range(2)] == [302, 302]
+    refused = editor_client.post(URL, body)
+    assert refused.status_code == 200 and "Too many new jobs: at most 2/minute" in refused.content.decode()
+    job = VideoJob.objects.first()
+    rerun = editor_client.post(f"/admin/videos/videojob/{job.pk}/rerun/", {"seed": "new"}, follow=True)
+    assert "Too many new jobs" in rerun.content.decode()
+    assert VideoJob.objects.count() == 2

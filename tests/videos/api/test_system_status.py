@@ -20,7 +20,7 @@ def test_system_status_reports_model_queue_workers_disk(owner_api, owner):
     data = owner_api.get("/api/system/status").json()
     assert data["model"]["id"] == "tiny-random"
     assert data["queue"]["queued"] == 2 and data["queue"]["depth"] == 2
-    assert data["workers"]["alive"] == 1 and data["workers"]["list"][0]["name"] == "gpu-box:1"
+    assert data["workers"]["alive"] == 1 and data["workers"]["list"][0]["name"] == "worker-1"  # not staff: no host
     assert data["device"] == "cuda:0"
     assert data["disk"]["free_bytes"] > 0
     assert data["memory"]["host"]["total_bytes"] > 0
@@ -42,3 +42,39 @@ def test_workers_show_only_the_callers_own_running_job(owner_api, staff_api, own
     )
     assert owner_api.get("/api/system/status").json()["workers"]["list"][0]["current_job"] is None
     assert staff_api.get("/api/system/status").json()["workers"]["list"][0]["current_job"] == str(theirs.id)
+
+
+def _two_workers():
+    WorkerHeartbeat.objects.create(
+        name="gpu-box-7:4242", hostname="gpu-box-7", pid=4242, device="cuda:0", model="/srv/models/CogVideoX-2b",
+        last_seen=timezone.now(),
+    )  # fmt: skip
+    WorkerHeartbeat.objects.create(
+        name="gone-box-3:5151", hostname="gone-box-3", pid=5151, last_seen=timezone.now() - timezone.timedelta(hours=1)
+    )
+
+
+def test_host_details_are_for_staff_only(owner_api, staff_api, settings, monkeypatch):
+    settings.COGVIDEO_MODEL = "/srv/models/CogVideoX-2b"  # a local folder
+    _two_workers()
+    host_details = ("gpu-box-7", "4242", "gone-box-3", "5151", str(settings.MEDIA_ROOT), "/srv/models")
+
+    staff_view = staff_api.get("/api/system/status")
+    assert staff_view.status_code == 200
+    for detail in host_details:
+        assert detail in staff_view.content.decode(), detail
+    assert staff_view.json()["workers"]["list"][0]["hostname"] == "gpu-box-7"
+
+    owner_view = owner_api.get("/api/system/status")
+    assert owner_view.status_code == 200
+    text = owner_view.content.decode()
+    for detail in host_details:
+        assert detail not in text, detail
+    data = owner_view.json()
+    # The same endpoint and fields otherwise: counts, devices, disk space, model name.
+    assert set(data) == set(staff_view.json())
+    (worker,) = data["workers"]["list"]
+    assert worker["name"] == "worker-1" and worker["device"] == "cuda:0" and "pid" not in worker
+    assert worker["model"] == "CogVideoX-2b" and data["model"]["id"] == "CogVideoX-2b"
+    assert data["workers"]["dead"][0]["name"] == "worker-2"
+    assert data["disk"]["free_bytes"] > 0 and "path" not in data["disk"]

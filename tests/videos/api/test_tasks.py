@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
+import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.videos.factories import make_job
 from videos.models import JobStatus, VideoJob
@@ -61,9 +66,57 @@ def test_bad_filters_are_400(owner_api, owner):
         assert field in response.json()["error"]["fields"], query
 
 
-def test_bad_cursor_is_404_json(owner_api, owner):
-    response = owner_api.get("/api/tasks?cursor=garbage")
-    assert response.status_code == 404 and response.json()["error"]["code"]
+def cursor(raw: bytes | str) -> str:
+    return base64.b64encode(raw.encode() if isinstance(raw, str) else raw).decode("ascii")
+
+
+def assert_bad_cursor(response) -> None:
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and "cursor" in error["fields"], error
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "garbage",
+        "%FF%FE",
+        "%C3%A9t%C3%A9",  # not ASCII
+        cursor("p=notadate"),
+        cursor("p=\x00"),
+        cursor("p=2026-13-01 00:00:00+00:00"),  # month 13
+        cursor("p=0001-01-01 00:00:00+05:00"),  # before year 1 in UTC
+        cursor("p=9999-12-31 23:59:59-14:00"),  # after year 9999 in UTC
+        cursor("o=-1&p=2026-01-01 00:00:00+00:00"),
+        cursor("o=x"),
+        cursor("r=yes"),
+        cursor(b"\xff\x00p=1"),
+    ],
+)
+def test_malformed_cursors_are_400_with_the_error_shape(owner_api, owner, value):
+    make_job(owner)
+    assert_bad_cursor(owner_api.get("/api/tasks?cursor=" + value))
+
+
+def test_a_cursor_with_a_naive_time_still_pages(owner_api, owner):
+    job = make_job(owner)
+    later = (job.created_at + timedelta(seconds=1)).replace(tzinfo=None)
+    response = owner_api.get("/api/tasks?cursor=" + quote(cursor(f"p={later.isoformat()}")))
+    assert response.status_code == 200 and [j["task_id"] for j in response.json()["results"]] == [str(job.id)]
+
+
+_tokens = st.dictionaries(
+    st.sampled_from(["p", "o", "r", "x"]), st.text(max_size=40) | st.datetimes().map(str), max_size=3
+)
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(raw=st.binary(max_size=60) | _tokens.map(urlencode) | st.text(max_size=40))
+def test_fuzzed_cursors_are_a_page_or_a_400(owner_api, owner, raw):
+    value = cursor(raw) if not isinstance(raw, str) or "=" in raw else raw
+    response = owner_api.get("/api/tasks", {"cursor": value})
+    if response.status_code != 200:
+        assert_bad_cursor(response)
 
 
 def test_anonymous_is_401(anon_api, db):

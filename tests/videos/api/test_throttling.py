@@ -18,7 +18,19 @@ def test_generate_has_its_own_stricter_scope(owner_api, settings):
     body = {"prompt": "a", "duration": 1, "resolution": "64x64"}
     codes = [owner_api.post("/api/generate", body, format="json").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    limited = owner_api.post("/api/generate", body, format="json")
+    assert limited.json()["error"]["code"] == "throttled" and 0 < int(limited["Retry-After"]) <= 60
     assert owner_api.get("/api/tasks").status_code == 200
+
+
+def test_idempotent_replays_and_invalid_bodies_do_not_use_the_generate_budget(owner_api, settings):
+    settings.COGVIDEO_THROTTLE_RATES = {**settings.COGVIDEO_THROTTLE_RATES, "generate": "1/minute"}
+    body = {"prompt": "a", "duration": 1, "resolution": "64x64"}
+    assert owner_api.post("/api/generate", {"prompt": ""}, format="json").status_code == 400
+    first = owner_api.post("/api/generate", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    replay = owner_api.post("/api/generate", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == replay.status_code == 200 and first.json()["task_id"] == replay.json()["task_id"]
+    assert owner_api.post("/api/generate", body, format="json").status_code == 429
 
 
 def test_health_is_never_throttled(anon_api, settings, db):

@@ -98,3 +98,19 @@ def test_a_resent_form_with_its_idempotency_key_creates_one_job(owner_browser):
     other = owner_browser.post("/studio/generate", {**TINY, "seed": 3}, content_type="application/json", **headers)
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
     assert VideoJob.objects.count() == 1
+
+
+def test_generate_is_throttled_like_the_api_and_shares_its_budget(
+    owner, owner_browser, owner_api, stranger_api, settings
+):
+    settings.COGVIDEO_THROTTLE_RATES = {**settings.COGVIDEO_THROTTLE_RATES, "generate": "3/minute"}
+    codes = [post_json(owner_browser, "/studio/generate", TINY).status_code for _ in range(3)]
+    limited = post_json(owner_browser, "/studio/generate", TINY)
+    assert codes == [200, 200, 200] and limited.status_code == 429, limited.content
+    assert limited.json()["error"]["code"] == "throttled" and 0 < int(limited["Retry-After"]) <= 60
+    job = VideoJob.objects.filter(owner=owner).first()
+    assert post_json(owner_browser, f"/studio/jobs/{job.pk}/rerun", {"seed": "new"}).status_code == 429
+    # One budget per user whichever door: the API is closed to the owner too, not to others.
+    assert owner_api.post("/api/generate", TINY, format="json").status_code == 429
+    assert stranger_api.post("/api/generate", TINY, format="json").status_code == 200
+    assert VideoJob.objects.filter(owner=owner).count() == 3
