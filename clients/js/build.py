@@ -1,13 +1,21 @@
-"""Write video-generator.global.js (a plain <script> / CommonJS build) from the ES module.
+"""Build dist/video-generator.global.js (a plain <script> / CommonJS build) from the ES module.
 
-    python cms_integration/client/tools/build_plain_js.py          # rewrite it
-    python cms_integration/client/tools/build_plain_js.py --check  # exit 1 if stale
+    python3 clients/js/build.py               # write clients/js/dist/
+    python3 clients/js/build.py --out DIR     # write DIR/video-generator.global.js instead
+
+``npm pack`` runs it (the package's ``prepack`` script), ``launch.py`` runs it before the
+service starts (the service serves dist/ under /static/cms_integration/), and the tests
+build their own copy. dist/ is not in git: src/video-generator.js is the only hand-written
+copy of the client.
+
+Python, not Node, so that the service builds the file it serves on machines without Node
+(the npm package is published from a checkout of this repository, which has Python anyway).
 
 The module has no imports and only top-level ``export class|function|const``
 declarations plus ``export default``, so the build is a textual wrap: drop the
 ``export`` keywords, run the body (unindented, so template literals keep
-their exact text) in a function, and hand back an object with
-every exported name.  No bundler, no node_modules.
+their exact text) in a function, and hand back an object with every exported name.
+No bundler, no node_modules.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ import re
 import sys
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parents[2] / "static" / "cms_integration"
-SOURCE = STATIC / "video-generator.js"
-TARGET = STATIC / "video-generator.global.js"
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "src" / "video-generator.js"
+DIST = HERE / "dist"
+TARGET_NAME = "video-generator.global.js"
 
 EXPORT = re.compile(
     r"^export (?:async )?(?:class|function\*?|const|let) ([A-Za-z_$][\w$]*)",
@@ -42,8 +51,8 @@ def build(source: str) -> str:
         raise SystemExit("video-generator.js has an export form this build does not handle")
     api = "".join(f"    {name}: {name},\n" for name in names)
     return (
-        "/* Generated from video-generator.js by cms_integration/client/tools/build_plain_js.py.\n"
-        " * Do not edit: edit video-generator.js and run that script.\n"
+        "/* GENERATED from src/video-generator.js by clients/js/build.py (npm pack runs it).\n"
+        " * Do not edit: edit src/video-generator.js.\n"
         ' * <script src=".../video-generator.global.js"></script> defines window.CogVideo\n'
         " * (every export) and window.VideoGenerator; require() gets the same object. */\n"
         "(function (root, factory) {\n"
@@ -64,16 +73,19 @@ def build(source: str) -> str:
     )
 
 
-def main(argv: list[str]) -> int:
+def write(out_dir: Path = DIST) -> Path:
+    """Write the global build into ``out_dir`` (only if it changed); return its path."""
     built = build(SOURCE.read_text(encoding="utf-8"))
-    if "--check" in argv:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != built:
-            print(f"{TARGET} is stale: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(built, encoding="utf-8")
-    print(f"wrote {TARGET}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / TARGET_NAME
+    if not target.exists() or target.read_text(encoding="utf-8") != built:
+        target.write_text(built, encoding="utf-8")
+    return target
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else DIST
+    print(f"wrote {write(out)}")
     return 0
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import CLIENT_SRC
+
 pytestmark = pytest.mark.live
 
-CLIENT_SRC = Path(__file__).resolve().parents[3] / "cms_integration" / "client"
 TINY_ARGS = ["--duration", "1", "--resolution", "64x64", "--steps", "2"]
 
 

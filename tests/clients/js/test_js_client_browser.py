@@ -9,7 +9,7 @@ import uuid
 import pytest
 from cogvideo_client import CogVideoClient
 
-from .browser import open_page
+from ..browser import open_page
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 

@@ -4,12 +4,14 @@ origin, for the JavaScript client tests."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-STATIC_DIR = Path(__file__).resolve().parents[3] / "cms_integration" / "static" / "cms_integration"
+JS_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -36,14 +38,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 class PageServer:
-    """Serves the test pages and the client files as committed, from http://localhost:PORT
-    (the API runs on 127.0.0.1: another host, so another origin)."""
+    """Serves the test pages and the client files (the ES module as committed, the global
+    build made from it now) from http://localhost:PORT (the API runs on 127.0.0.1: another
+    host, so another origin)."""
 
     def __init__(self, root: Path):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        for name in ("video-generator.js", "video-generator.global.js"):
-            shutil.copy(STATIC_DIR / name, root / name)
+        shutil.copy(JS_CLIENT / "src" / "video-generator.js", root / "video-generator.js")
+        subprocess.run(
+            [sys.executable, str(JS_CLIENT / "build.py"), "--out", str(root)], check=True, capture_output=True
+        )
         (root / "esm.html").write_text(ESM_PAGE)
         (root / "global.html").write_text(GLOBAL_PAGE)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))

@@ -1,6 +1,5 @@
 """The client ships on its own: a wheel with only httpx as dependency, a working
-``cogvideo`` entry point, no Django import; and the plain-script JS build is
-the ES module's current translation."""
+``cogvideo`` entry point, no Django import."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ from email.parser import Parser
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-CLIENT_SRC = REPO / "cms_integration" / "client"
-STATIC_DIR = REPO / "cms_integration" / "static" / "cms_integration"
+CLIENT_SRC = REPO / "clients" / "python"
 
 
 def test_wheel_depends_only_on_httpx_and_installs_a_working_cli(tmp_path):
@@ -64,12 +62,3 @@ def test_wheel_depends_only_on_httpx_and_installs_a_working_cli(tmp_path):
     assert out.stdout.strip() == "cogvideo 0.1.0", out.stderr
     script = (site / "bin" / "cogvideo").read_text()
     assert "from cogvideo_client.cli import main" in script
-
-
-def test_plain_script_build_is_up_to_date():
-    build = CLIENT_SRC / "tools" / "build_plain_js.py"
-    result = subprocess.run([sys.executable, str(build), "--check"], capture_output=True, text=True, cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    text = (STATIC_DIR / "video-generator.global.js").read_text()
-    assert not [line for line in text.splitlines() if line.startswith(("export ", "import "))]
-    assert "root.VideoGenerator = api.VideoGenerator" in text

@@ -15,8 +15,8 @@ from cogvideo_client import (
 )
 from cogvideo_client.retry import NO_RETRY
 
-from .browser import open_page
-from .conftest import jobs_with_prompt
+from ..browser import open_page
+from ..conftest import jobs_with_prompt
 
 pytestmark = pytest.mark.live
 

@@ -31,7 +31,7 @@ def test_readme_python_example_gets_a_video(live, live_tokens, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(ROOT / "cms_integration" / "client"), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT / "clients" / "python"), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=300,

@@ -27,8 +27,8 @@ from cogvideo_client import (
 )
 from cogvideo_client.retry import NO_RETRY
 
-from .conftest import jobs_with_prompt
-from .tcp_proxy import TcpProxy
+from ..conftest import jobs_with_prompt
+from ..tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.live
 

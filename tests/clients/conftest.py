@@ -1,7 +1,7 @@
 """Fixtures for the client tests.
 
-``cogvideo_client`` is its own distribution (cms_integration/client/pyproject.toml); the
-tests import it from the source folder so they never run against a stale install.
+``cogvideo_client`` is its own distribution (clients/python/pyproject.toml); the tests
+import it from the source folder so they never run against a stale install.
 
 Besides the suite's shared ``live`` service, two more real services (gunicorn + django-q2,
 tests/support/live.py) are started on demand, once per session:
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-CLIENT_SRC = REPO / "cms_integration" / "client"
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_SRC = REPO / "clients" / "python"
 
 if str(CLIENT_SRC) not in sys.path:
     sys.path.insert(0, str(CLIENT_SRC))
