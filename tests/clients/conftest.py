@@ -106,3 +106,25 @@ def jobs_with_prompt(service, prompt: str) -> int:
     """How many jobs a service's database holds for a prompt (the truth, not an API answer)."""
     code = f"from videos.models import VideoJob; print(VideoJob.objects.filter(prompt={prompt!r}).count())"
     return int(service.manage("shell", "-c", code).stdout.split()[-1])
+
+
+@pytest.fixture
+def real_delivery(db, owner):
+    """A webhook as the service sends it: a finished job's delivery, signed by
+    cms_integration.webhooks and posted over real HTTP to a receiver; returns
+    ``(site secret, {"headers": ..., "body": bytes})`` as the receiver got them."""
+    from cms_integration import webhooks
+    from cms_integration.models import CmsSite, WebhookDelivery
+    from tests.cms_integration.test_webhooks import Receiver, finish
+    from tests.videos.factories import make_job
+    from videos.models import JobStatus
+
+    receiver = Receiver()
+    try:
+        site = CmsSite.objects.create(name="Verifier", owner=owner, webhook_url=receiver.url)
+        job = finish(make_job(owner, prompt="a verified kite"), JobStatus.FAILED)
+        webhooks.attempt_delivery(WebhookDelivery.objects.get(job=job).pk)
+        (request,) = receiver.requests
+    finally:
+        receiver.close()
+    return site.secret, request

@@ -29,10 +29,12 @@ from .errors import (
     ServerError,
     ServiceUnavailable,
     Timeout,
+    UnexpectedResponse,
     ValidationError,
 )
 from .models import SystemStatus, Task, TaskPage
 from .retry import RetryPolicy, parse_retry_after, robust_api_call
+from .webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "APIError",
@@ -57,8 +59,11 @@ __all__ = [
     "Task",
     "TaskPage",
     "Timeout",
+    "UnexpectedResponse",
     "ValidationError",
+    "WebhookVerificationError",
     "__version__",
     "parse_retry_after",
     "robust_api_call",
+    "verify_webhook",
 ]

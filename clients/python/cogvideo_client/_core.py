@@ -1,8 +1,5 @@
-"""What the sync and async clients share: request bodies, error mapping, retry rules.
-
-Both clients run the same loop (send, map the answer, maybe sleep and resend);
-only the I/O differs, so everything that decides lives here.
-"""
+"""Pure helpers of the flows (_flows.py): request bodies, error mapping, retry rules,
+download plans.  Nothing here does I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +8,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +20,7 @@ from .errors import (
     Conflict,
     ConnectionFailed,
     Timeout,
+    UnexpectedResponse,
     error_class_for,
 )
 from .models import Task
@@ -48,13 +47,34 @@ RETRYABLE_EXCEPTIONS: tuple[type[Exception], ...] = (
 IN_PROGRESS_CODES = frozenset({"idempotency_in_progress", "request_in_progress", "in_progress"})
 
 
+class GenerateOptions(TypedDict, total=False):
+    """The keyword arguments of ``generate()`` besides the prompt (the API's request fields)."""
+
+    duration: int
+    resolution: str
+    negative_prompt: str
+    enhance_quality: bool
+    seed: int
+    num_inference_steps: int
+    guidance_scale: float
+    template: str
+    variables: Mapping[str, Any]
+    callback_url: str
+    metadata: Mapping[str, Any]
+
+
 def resolve_base_url(base_url: str | None) -> str:
     url = base_url or os.environ.get("COGVIDEO_URL") or ""
     if not url:
         raise ValueError("base_url is required (or set COGVIDEO_URL)")
-    if "://" not in url:
-        url = "http://" + url
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+        raise ValueError(f"the service URL must start with http:// or https:// and name a host, not {url!r}")
     return url.rstrip("/")
+
+
+def as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
 def resolve_token(token: str | None) -> str | None:
@@ -84,18 +104,18 @@ def generate_body(prompt: str | None, fields: Mapping[str, Any]) -> dict[str, An
         body["prompt"] = prompt
     for key, value in fields.items():
         if value is not None:
-            body[key] = value
+            body[key] = dict(value) if isinstance(value, Mapping) else value
     if "prompt" not in body and "template" not in body:
         raise ValueError("generate() needs a prompt or a template")
     return body
 
 
 def tasks_params(
-    status: str | None,
-    limit: int | None,
-    cursor: str | None,
-    created_after: Any,
-    metadata: Mapping[str, Any] | None,
+    status: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    created_after: Any = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if status:
@@ -113,6 +133,16 @@ def tasks_params(
     return params
 
 
+def parse_json(response: httpx.Response) -> Any:
+    """The answer's JSON; an answer that is not JSON raises ``UnexpectedResponse``."""
+    try:
+        return response.json()
+    except ValueError:
+        raise UnexpectedResponse.of(
+            response, f"{response.request.method} {response.request.url.path} answered something that is not JSON"
+        ) from None
+
+
 def error_from_response(response: httpx.Response) -> APIError:
     """Build the typed exception for an error answer (the body must be read)."""
     status = response.status_code
@@ -120,7 +150,7 @@ def error_from_response(response: httpx.Response) -> APIError:
     try:
         body = response.json()
     except ValueError:
-        body = response.text[:500]
+        body = response.text[: UnexpectedResponse.EXCERPT]
     code = message = None
     fields: dict[str, Any] = {}
     if isinstance(body, dict):
@@ -158,7 +188,7 @@ def should_retry(error: APIError, attempt: int, policy: RetryPolicy) -> bool:
     return isinstance(error, Conflict) and (error.code or "") in IN_PROGRESS_CODES
 
 
-def transport_error(exc: Exception, method: str, url: str, attempts: int) -> Exception:
+def transport_error(exc: Exception, method: str, url: str, attempts: int) -> ConnectionFailed | Timeout:
     what = f"{method} {url} failed after {attempts} attempt{'s' if attempts != 1 else ''}"
     if isinstance(exc, httpx.TimeoutException):
         return Timeout(f"{what}: timed out ({exc.__class__.__name__})")
@@ -198,6 +228,37 @@ def content_length(response: httpx.Response) -> int | None:
         return int(response.headers["Content-Length"])
     except (KeyError, ValueError):
         return None
+
+
+def download_destination(path: Path, video_id: str, variant: str | None) -> Path:
+    if path.is_dir():
+        suffix = ".jpg" if variant == "thumbnail" else ".mp4"
+        return path / f"{video_id}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def plan_download(response: httpx.Response, have: int) -> Any:
+    """Decide what to do with a download answer, given ``have`` bytes on disk.
+
+    Returns ``"done"``, ``"restart"`` (drop the partial file), ``"error"`` or
+    ``(file mode, bytes already written, total size or None)``.
+    """
+    status = response.status_code
+    if status == 416 and have:
+        # Our partial file may already be whole (a crash between the last
+        # write and the rename), or the file changed: the total tells which.
+        rng = parse_content_range(response.headers.get("Content-Range"))
+        return "done" if rng and rng.total == have else "restart"
+    if status >= 400:
+        return "error"
+    if status == 206:
+        rng = parse_content_range(response.headers.get("Content-Range"))
+        if rng is None or rng.start != have:
+            return "restart"
+        return ("ab", have, rng.total)
+    # 200: the whole file (the server ignored or had no use for our Range).
+    return ("wb", 0, content_length(response))
 
 
 def progress_signature(task: Task) -> tuple[Any, ...]:

@@ -1,26 +1,26 @@
-"""The asyncio client: the same methods as ``CogVideoClient``, awaitable."""
+"""The asyncio client: the same methods as ``CogVideoClient``, awaitable; it runs the same
+flows (_flows.py) with httpx.AsyncClient."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from . import _core
-from .client import _destination, _plan_download, _raise_if_unsuccessful
-from .errors import Timeout
-from .models import COMPLETED, SystemStatus, Task, TaskPage
-from .retry import RetryPolicy, new_idempotency_key
+from . import _core, _flows
+from .models import SystemStatus, Task, TaskPage
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self, Unpack
 
+T = TypeVar("T")
 ProgressCallback = Callable[[Task], "Any | Awaitable[Any]"]
 
 
@@ -33,8 +33,8 @@ class AsyncCogVideoClient:
     """``async with AsyncCogVideoClient(url, token) as client: ...``
 
     Same behaviour as :class:`CogVideoClient` (retries, idempotency keys,
-    typed errors); ``on_progress`` callbacks may be plain functions or
-    coroutine functions.
+    typed errors, ``with_options``); ``on_progress`` callbacks may be plain
+    functions or coroutine functions.
     """
 
     def __init__(
@@ -44,19 +44,49 @@ class AsyncCogVideoClient:
         *,
         timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        total_timeout: float | None = None,
         poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.base_url = _core.resolve_base_url(base_url)
         self.token = _core.resolve_token(token)
-        self.retry = retry or RetryPolicy()
-        self.poll_interval = poll_interval
+        self._settings = _flows.Settings(
+            base_url=_core.resolve_base_url(base_url),
+            headers=_core.default_headers(self.token, headers),
+            timeout=_core.as_timeout(timeout),
+            retry=retry or RetryPolicy(),
+            poll_interval=poll_interval,
+        ).with_options(max_retries=max_retries, total_timeout=total_timeout)
         self._sleep = sleep
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout)
-        self._headers = _core.default_headers(self.token, headers)
+        self._http = http_client or httpx.AsyncClient()
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._settings.retry
+
+    @property
+    def poll_interval(self) -> float:
+        return self._settings.poll_interval
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        total_timeout: float | None = None,
+    ) -> Self:
+        """A copy for some calls that shares this client's connections; see ``CogVideoClient``."""
+        clone = copy.copy(self)
+        clone._settings = self._settings.with_options(timeout, max_retries, total_timeout)
+        clone._owns_http = False
+        return clone
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -71,85 +101,55 @@ class AsyncCogVideoClient:
     def __repr__(self) -> str:
         return f"AsyncCogVideoClient({self.base_url!r})"
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> httpx.Response:
-        url = self.base_url + path
-        headers = dict(self._headers)
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        policy = self.retry
-        attempt = 0
-        while True:
+    # -- the I/O the flows ask for -------------------------------------------
+    async def _run(self, flow: _flows.Flow[T]) -> T:
+        outcome: Any = None
+        try:
+            while True:
+                outcome = await self._do(flow.send(outcome))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+
+    async def _do(self, action: _flows.Action) -> Any:
+        if isinstance(action, _flows.Send):
+            request = self._http.build_request(
+                action.method, action.url, params=action.params, json=action.json, headers=action.headers,
+                timeout=action.timeout,
+            )  # fmt: skip
             try:
-                response = await self._http.request(method, url, json=json, params=params, headers=headers)
-            except _core.RETRYABLE_EXCEPTIONS as exc:
-                if attempt >= policy.max_retries:
-                    raise _core.transport_error(exc, method, url, attempt + 1) from exc
-                delay = policy.delay(attempt)
-                _core.log_retry(method, url, attempt, delay, exc.__class__.__name__)
-            else:
-                if response.status_code < 400:
-                    return response
-                error = _core.error_from_response(response)
-                if not _core.should_retry(error, attempt, policy):
-                    raise error
-                delay = policy.delay(attempt, error.retry_after)
-                _core.log_retry(method, url, attempt, delay, f"HTTP {response.status_code}")
-            await self._sleep(delay)
-            attempt += 1
+                return await self._http.send(request, stream=action.stream)
+            except httpx.HTTPError as exc:
+                return exc
+        if isinstance(action, _flows.Sleep):
+            await self._sleep(action.seconds)
+        elif isinstance(action, _flows.Notify):
+            await _maybe_await(action.callback(*action.args))
+        elif isinstance(action, _flows.Copy):
+            return await _copy(action)
+        elif isinstance(action, _flows.Read):
+            try:
+                await action.response.aread()
+            except httpx.HTTPError:
+                pass  # an error answer cut short: what arrived is enough to describe it
+            finally:
+                await action.response.aclose()
+        elif isinstance(action, _flows.Close):
+            await action.response.aclose()
+        return None
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return (await self._request(method, path, **kwargs)).json()
-
+    # -- the API -----------------------------------------------------------------
     async def generate(
         self,
         prompt: str | None = None,
         *,
-        duration: int | None = None,
-        resolution: str | None = None,
-        negative_prompt: str | None = None,
-        enhance_quality: bool | None = None,
-        seed: int | None = None,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        template: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        callback_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
-        **extra: Any,
+        **options: Unpack[_core.GenerateOptions],
     ) -> Task:
         """Queue a job; see ``CogVideoClient.generate``."""
-        body = _core.generate_body(
-            prompt,
-            {
-                "duration": duration,
-                "resolution": resolution,
-                "negative_prompt": negative_prompt,
-                "enhance_quality": enhance_quality,
-                "seed": seed,
-                "num_inference_steps": num_inference_steps,
-                "guidance_scale": guidance_scale,
-                "template": template,
-                "variables": dict(variables) if variables is not None else None,
-                "callback_url": callback_url,
-                "metadata": dict(metadata) if metadata is not None else None,
-                **extra,
-            },
-        )
-        key = idempotency_key or new_idempotency_key()
-        data = await self._json("POST", "/api/generate", json=body, idempotency_key=key)
-        return Task.from_json(data)
+        return await self._run(_flows.generate(self._settings, prompt, options, idempotency_key))
 
     async def status(self, task_id: str | Task) -> Task:
-        return Task.from_json(await self._json("GET", f"/api/status/{_core.path_id(task_id)}"))
+        return await self._run(_flows.status(self._settings, task_id))
 
     async def wait(
         self,
@@ -159,45 +159,15 @@ class AsyncCogVideoClient:
         on_progress: ProgressCallback | None = None,
         poll_interval: float | None = None,
     ) -> Task:
-        interval = self.poll_interval if poll_interval is None else poll_interval
-        deadline = None if timeout is None else time.monotonic() + timeout
-        seen: tuple[Any, ...] | None = None
-        while True:
-            task = await self.status(task_id)
-            signature = _core.progress_signature(task)
-            if on_progress is not None and signature != seen:
-                await _maybe_await(on_progress(task))
-            seen = signature
-            _raise_if_unsuccessful(task)
-            if task.status == COMPLETED:
-                return task
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Timeout(
-                        f"task {task.task_id} still {task.status} after {timeout:g}s",
-                        task=task,
-                    )
-                await self._sleep(min(interval, left))
-            else:
-                await self._sleep(interval)
+        """Poll until the job finishes; see ``CogVideoClient.wait``."""
+        return await self._run(_flows.wait(self._settings, task_id, timeout, on_progress, poll_interval))
 
     async def cancel(self, task_id: str | Task, *, idempotency_key: str | None = None) -> Task:
-        key = idempotency_key or new_idempotency_key()
-        path = f"/api/cancel/{_core.path_id(task_id)}"
-        return Task.from_json(await self._json("POST", path, idempotency_key=key))
+        return await self._run(_flows.cancel(self._settings, task_id, idempotency_key))
 
-    async def tasks(
-        self,
-        *,
-        status: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        created_after: Any = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> TaskPage:
-        params = _core.tasks_params(status, limit, cursor, created_after, metadata)
-        return TaskPage.from_json(await self._json("GET", "/api/tasks", params=params))
+    async def tasks(self, **filters: Any) -> TaskPage:
+        """``GET /api/tasks``; the filters of ``CogVideoClient.tasks``."""
+        return await self._run(_flows.tasks(self._settings, filters))
 
     async def iter_tasks(self, **filters: Any) -> AsyncIterator[Task]:
         cursor = filters.pop("cursor", None)
@@ -219,75 +189,41 @@ class AsyncCogVideoClient:
         resume: bool = True,
     ) -> Path:
         """Stream to ``path`` with the same resume rules as ``CogVideoClient.download``."""
-        vid = _core.path_id(video_id, "video_id")
-        dest = _destination(Path(path), vid, variant)
-        part = dest.with_name(dest.name + ".part")
-        if not resume and part.exists():
-            part.unlink()
-        url = f"{self.base_url}/api/download/{vid}"
-        params = {"variant": variant} if variant else None
-        policy = self.retry
-        attempt = 0
-        while True:
-            have = part.stat().st_size if part.exists() else 0
-            headers = dict(self._headers, Accept="*/*")
-            headers["Accept-Encoding"] = "identity"
-            if have:
-                headers["Range"] = f"bytes={have}-"
-            try:
-                async with self._http.stream("GET", url, params=params, headers=headers) as response:
-                    plan = _plan_download(response, have)
-                    if plan == "done":
-                        break
-                    if plan == "restart":
-                        part.unlink()
-                        continue
-                    if plan == "error":
-                        await response.aread()
-                        error = _core.error_from_response(response)
-                        if not _core.should_retry(error, attempt, policy):
-                            raise error
-                        delay = policy.delay(attempt, error.retry_after)
-                        _core.log_retry("GET", url, attempt, delay, f"HTTP {response.status_code}")
-                    else:
-                        mode, written, total = plan
-                        # 64 KiB local writes; not worth an aiofiles dependency
-                        with open(part, mode) as fh:  # noqa: ASYNC230
-                            # No chunk_size: httpx would hold bytes back to fill it, and
-                            # those would be lost, not resumed, if the connection drops.
-                            async for chunk in response.aiter_raw():
-                                fh.write(chunk)
-                                written += len(chunk)
-                                if on_progress is not None:
-                                    await _maybe_await(on_progress(written, total))
-                        if total is None or written >= total:
-                            break
-                        raise _core.IncompleteDownload(f"got {written} of {total} bytes")
-            except _core.RETRYABLE_EXCEPTIONS as exc:
-                if attempt >= policy.max_retries:
-                    raise _core.transport_error(exc, "GET", url, attempt + 1) from exc
-                delay = policy.delay(attempt)
-                _core.log_retry("GET", url, attempt, delay, exc.__class__.__name__)
-            await self._sleep(delay)
-            attempt += 1
-        os.replace(part, dest)
-        return dest
+        return await self._run(_flows.download(self._settings, video_id, path, variant, on_progress, resume))
 
     async def system_status(self) -> SystemStatus:
-        return SystemStatus.from_json(await self._json("GET", "/api/system/status"))
+        return await self._run(_flows.system_status(self._settings))
 
     async def templates(self) -> list[dict[str, Any]]:
-        data = await self._json("GET", "/api/templates")
-        return list(data.get("results", data.get("templates", [])) if isinstance(data, dict) else data)
+        return await self._run(_flows.templates(self._settings))
 
     async def health(self) -> dict[str, Any]:
-        return await self._json("GET", "/api/health")
+        return await self._run(_flows.health(self._settings))
 
     # -- the article's call shapes (section 5.1's ``api_client``) ---------
-    async def generate_video(self, prompt: str, **kwargs: Any) -> str:
+    async def generate_video(self, prompt: str, **options: Unpack[_core.GenerateOptions]) -> str:
         """Queue a job and return its task id."""
-        return (await self.generate(prompt, **kwargs)).task_id
+        return (await self.generate(prompt, **options)).task_id
 
     async def wait_for_completion(self, task_id: str, max_wait_time: float | None = 300) -> str:
         """Wait and return the video id; raises ``JobFailed`` / ``Timeout``."""
         return (await self.wait(task_id, timeout=max_wait_time)).video_id or ""
+
+
+async def _copy(action: _flows.Copy) -> int | httpx.HTTPError:
+    written = action.written
+    try:
+        # 64 KiB local writes; not worth an aiofiles dependency
+        with open(action.path, action.mode) as fh:  # noqa: ASYNC230
+            # No chunk_size: httpx would hold bytes back to fill it, and
+            # those would be lost, not resumed, if the connection drops.
+            async for chunk in action.response.aiter_raw():
+                fh.write(chunk)
+                written += len(chunk)
+                if action.on_progress is not None:
+                    await _maybe_await(action.on_progress(written, action.total))
+    except httpx.HTTPError as exc:
+        return exc
+    finally:
+        await action.response.aclose()
+    return written

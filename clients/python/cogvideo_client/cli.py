@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -149,6 +150,55 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--metadata", action="append", metavar="KEY=VALUE", help="echoed back")
 
 
+#: Seconds a command may take before it gives up (``--timeout`` overrides): the wait for
+#: a job for the commands that wait, a minute for one API answer otherwise.
+WAIT_TIMEOUT = 1800.0
+CALL_TIMEOUT = 60.0
+DOWNLOAD_TIMEOUT = 600.0
+
+
+def _common_options(p: argparse.ArgumentParser, top: bool) -> None:
+    """Options accepted before the command and after it (``cogvideo status ID -q``).
+
+    Below the command they default to SUPPRESS, so they override what was given above
+    it only when given there."""
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    p.add_argument(
+        "--url",
+        default=default(os.environ.get("COGVIDEO_URL", DEFAULT_URL)),
+        help=f"server base URL, http:// or https:// (default: $COGVIDEO_URL or {DEFAULT_URL})",
+    )
+    p.add_argument("--token", default=default(os.environ.get("COGVIDEO_TOKEN")), help="API token")
+    p.add_argument("--poll", type=float, default=default(2.0), help="seconds between status polls")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=default(None),
+        help=f"seconds before the command gives up, retries included (default: {WAIT_TIMEOUT:g} for "
+        f"commands that wait for jobs, {DOWNLOAD_TIMEOUT:g} for download, {CALL_TIMEOUT:g} otherwise)",
+    )
+    p.add_argument("--retries", type=int, default=default(None), help="retries per API call (default 4)")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", default=default(False), help="no progress output, no retry warnings"
+    )
+
+
+#: command -> (help, positional arguments, takes --json)
+COMMANDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "generate": ("queue a video (and optionally wait and download it)", (), True),
+    "status": ("show a job", ("task_id",), True),
+    "wait": ("wait for a job (and optionally download it)", ("task_id",), True),
+    "download": ("download a finished video", ("video_id",), False),
+    "cancel": ("cancel a queued or running job", ("task_id",), True),
+    "tasks": ("list your jobs, newest first", (), True),
+    "system": ("server status: model, device, queue, workers", (), True),
+    "batch": ("one video per line of a file ('-': stdin)", (), True),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cogvideo",
@@ -156,60 +206,50 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="COGVIDEO_URL and COGVIDEO_TOKEN in the environment stand in for --url/--token.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--url",
-        default=os.environ.get("COGVIDEO_URL", DEFAULT_URL),
-        help=f"server base URL (default: $COGVIDEO_URL or {DEFAULT_URL})",
-    )
-    parser.add_argument("--token", default=os.environ.get("COGVIDEO_TOKEN"), help="API token")
-    parser.add_argument("--poll", type=float, default=2.0, help="seconds between status polls")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    _common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = {}
+    for name, (text, positionals, has_json) in COMMANDS.items():
+        commands[name] = p = sub.add_parser(name, help=text)
+        for positional in positionals:
+            p.add_argument(positional)
+        if has_json:
+            p.add_argument("--json", action="store_true", help="print the answer as JSON")
+        _common_options(p, top=False)
 
-    p = sub.add_parser("generate", help="queue a video (and optionally wait and download it)")
+    p = commands["generate"]
     p.add_argument("prompt", nargs="?", help="what the video shows (omit with --template)")
     _add_generation_options(p)
     p.add_argument("--idempotency-key", help="make this request idempotent across runs")
     p.add_argument("--wait", action="store_true", help="wait until the video is ready")
     p.add_argument("--out", "-o", help="download the video here (implies --wait)")
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)")
-    p.add_argument("--json", action="store_true", help="print the job as JSON")
 
-    p = sub.add_parser("status", help="show a job")
-    p.add_argument("task_id")
-    p.add_argument("--json", action="store_true")
+    commands["wait"].add_argument("--out", "-o")
 
-    p = sub.add_parser("wait", help="wait for a job (and optionally download it)")
-    p.add_argument("task_id")
-    p.add_argument("--out", "-o")
-    p.add_argument("--timeout", type=float, default=1800.0)
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("download", help="download a finished video")
-    p.add_argument("video_id")
+    p = commands["download"]
     p.add_argument("--out", "-o", default=".", help="file or directory (default: here)")
     p.add_argument("--thumbnail", action="store_true", help="the JPEG poster instead")
 
-    p = sub.add_parser("cancel", help="cancel a queued or running job")
-    p.add_argument("task_id")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("tasks", help="list your jobs, newest first")
+    p = commands["tasks"]
     p.add_argument("--status")
     p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("system", help="server status: model, device, queue, workers")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("batch", help="one video per line of a file ('-': stdin)")
+    p = commands["batch"]
     p.add_argument("file", help="prompts, one per line; '#' comments; or JSON objects")
     p.add_argument("--concurrency", "-j", type=int, default=2, help="jobs in flight (default 2)")
     p.add_argument("--out-dir", help="download every finished video here")
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per job")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_generation_options(p)
     return parser
+
+
+def command_timeout(args: argparse.Namespace) -> float:
+    """The seconds this command may take: --timeout, or its kind's default."""
+    if args.timeout is not None:
+        return float(args.timeout)
+    waits = args.command in ("wait", "batch") or (args.command == "generate" and (args.wait or args.out))
+    if waits:
+        return WAIT_TIMEOUT
+    return DOWNLOAD_TIMEOUT if args.command == "download" else CALL_TIMEOUT
 
 
 def read_prompts(source: str) -> list[str | dict[str, Any]]:
@@ -249,7 +289,12 @@ def _wait_with_bar(client: CogVideoClient, task: Task, timeout: float, quiet: bo
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with CogVideoClient(args.url, args.token, poll_interval=args.poll) as client:
+    budget = command_timeout(args)
+    # One answer may take at most the whole budget; wait() polls until it is spent.
+    with CogVideoClient(
+        args.url, args.token, poll_interval=args.poll, max_retries=args.retries, total_timeout=budget
+    ) as client:
+        args.timeout = budget
         cmd = args.command
         if cmd == "generate":
             if not args.prompt and not args.template:
@@ -421,6 +466,14 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
+    # The client logs each retry as a warning: show them as the CLI's own lines, or not at all.
+    log = logging.getLogger("cogvideo_client")
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("cogvideo: %(message)s"))
+    saved = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(logging.ERROR if args.quiet else logging.WARNING)
+    log.propagate = False
     try:
         return run(args, out, err)
     except KeyboardInterrupt:
@@ -429,6 +482,13 @@ def main(
     except CogVideoError as exc:
         err.write(f"cogvideo: {exc}\n")
         return _exit_code(exc)
+    except ValueError as exc:  # a bad --url, or generate() without a prompt
+        err.write(f"cogvideo: {exc}\n")
+        return 2
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
 
 
 def _exit_code(exc: BaseException) -> int:

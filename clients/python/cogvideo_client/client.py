@@ -1,23 +1,24 @@
-"""The synchronous client."""
+"""The synchronous client: runs the flows of _flows.py with httpx.Client."""
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from . import _core
-from .errors import JobCanceled, JobFailed, Timeout
-from .models import CANCELED, COMPLETED, FAILED, SystemStatus, Task, TaskPage
-from .retry import RetryPolicy, new_idempotency_key
+from . import _core, _flows
+from .models import SystemStatus, Task, TaskPage
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self, Unpack
 
+T = TypeVar("T")
 ProgressCallback = Callable[[Task], Any]
 DownloadProgress = Callable[[int, "int | None"], Any]  # (bytes so far, total or None)
 
@@ -33,7 +34,9 @@ class CogVideoClient:
     Every call retries connection errors, timeouts, 429 and 503 with
     exponential backoff and jitter (honouring ``Retry-After``).  ``generate``
     and ``cancel`` send one ``Idempotency-Key`` for all their attempts, so a
-    retry never creates a second job.
+    retry never creates a second job.  ``timeout`` bounds each attempt,
+    ``total_timeout`` (seconds) a whole call with its retries;
+    ``client.with_options(...)`` changes them for some calls.
     """
 
     def __init__(
@@ -43,19 +46,51 @@ class CogVideoClient:
         *,
         timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        total_timeout: float | None = None,
         poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = _core.resolve_base_url(base_url)
         self.token = _core.resolve_token(token)
-        self.retry = retry or RetryPolicy()
-        self.poll_interval = poll_interval
+        self._settings = _flows.Settings(
+            base_url=_core.resolve_base_url(base_url),
+            headers=_core.default_headers(self.token, headers),
+            timeout=_core.as_timeout(timeout),
+            retry=retry or RetryPolicy(),
+            poll_interval=poll_interval,
+        ).with_options(max_retries=max_retries, total_timeout=total_timeout)
         self._sleep = sleep
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout)
-        self._headers = _core.default_headers(self.token, headers)
+        self._http = http_client or httpx.Client()
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._settings.retry
+
+    @property
+    def poll_interval(self) -> float:
+        return self._settings.poll_interval
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        total_timeout: float | None = None,
+    ) -> Self:
+        """A copy for some calls, e.g. ``client.with_options(timeout=5, max_retries=0).status(id)``.
+
+        It shares this client's connections (closing it closes nothing)."""
+        clone = copy.copy(self)
+        clone._settings = self._settings.with_options(timeout, max_retries, total_timeout)
+        clone._owns_http = False
+        return clone
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
@@ -71,92 +106,64 @@ class CogVideoClient:
     def __repr__(self) -> str:
         return f"CogVideoClient({self.base_url!r})"
 
-    # -- the request loop ------------------------------------------------
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> httpx.Response:
-        url = self.base_url + path
-        headers = dict(self._headers)
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        policy = self.retry
-        attempt = 0
-        while True:
-            try:
-                response = self._http.request(method, url, json=json, params=params, headers=headers)
-            except _core.RETRYABLE_EXCEPTIONS as exc:
-                if attempt >= policy.max_retries:
-                    raise _core.transport_error(exc, method, url, attempt + 1) from exc
-                delay = policy.delay(attempt)
-                _core.log_retry(method, url, attempt, delay, exc.__class__.__name__)
-            else:
-                if response.status_code < 400:
-                    return response
-                error = _core.error_from_response(response)
-                if not _core.should_retry(error, attempt, policy):
-                    raise error
-                delay = policy.delay(attempt, error.retry_after)
-                _core.log_retry(method, url, attempt, delay, f"HTTP {response.status_code}")
-            self._sleep(delay)
-            attempt += 1
+    # -- the I/O the flows ask for -------------------------------------------
+    def _run(self, flow: _flows.Flow[T]) -> T:
+        outcome: Any = None
+        try:
+            while True:
+                outcome = self._do(flow.send(outcome))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+    def _do(self, action: _flows.Action) -> Any:
+        if isinstance(action, _flows.Send):
+            request = self._http.build_request(
+                action.method, action.url, params=action.params, json=action.json, headers=action.headers,
+                timeout=action.timeout,
+            )  # fmt: skip
+            try:
+                return self._http.send(request, stream=action.stream)
+            except httpx.HTTPError as exc:
+                return exc
+        if isinstance(action, _flows.Sleep):
+            self._sleep(action.seconds)
+        elif isinstance(action, _flows.Notify):
+            action.callback(*action.args)
+        elif isinstance(action, _flows.Copy):
+            return _copy(action)
+        elif isinstance(action, _flows.Read):
+            try:
+                action.response.read()
+            except httpx.HTTPError:
+                pass  # an error answer cut short: what arrived is enough to describe it
+            finally:
+                action.response.close()
+        elif isinstance(action, _flows.Close):
+            action.response.close()
+        return None
 
     # -- jobs --------------------------------------------------------------
     def generate(
         self,
         prompt: str | None = None,
         *,
-        duration: int | None = None,
-        resolution: str | None = None,
-        negative_prompt: str | None = None,
-        enhance_quality: bool | None = None,
-        seed: int | None = None,
-        num_inference_steps: int | None = None,
-        guidance_scale: float | None = None,
-        template: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        callback_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
-        **extra: Any,
+        **options: Unpack[_core.GenerateOptions],
     ) -> Task:
         """Queue a job (``POST /api/generate``); returns it with ``status == "queued"``.
 
+        Options are the API's fields: ``duration``, ``resolution``, ``negative_prompt``,
+        ``enhance_quality``, ``seed``, ``num_inference_steps``, ``guidance_scale``,
+        ``template`` + ``variables``, ``callback_url``, ``metadata``.
         ``idempotency_key``: pass your own (e.g. ``f"post-{post.id}-v{post.version}"``)
         to make the call idempotent across processes too; by default one key is
         made per call and reused by its retries.
         """
-        body = _core.generate_body(
-            prompt,
-            dict(
-                duration=duration,
-                resolution=resolution,
-                negative_prompt=negative_prompt,
-                enhance_quality=enhance_quality,
-                seed=seed,
-                num_inference_steps=num_inference_steps,
-                guidance_scale=guidance_scale,
-                template=template,
-                variables=dict(variables) if variables is not None else None,
-                callback_url=callback_url,
-                metadata=dict(metadata) if metadata is not None else None,
-                **extra,
-            ),
-        )
-        key = idempotency_key or new_idempotency_key()
-        return Task.from_json(self._json("POST", "/api/generate", json=body, idempotency_key=key))
+        return self._run(_flows.generate(self._settings, prompt, options, idempotency_key))
 
     def status(self, task_id: str | Task) -> Task:
         """``GET /api/status/{task_id}``."""
-        return Task.from_json(self._json("GET", f"/api/status/{_core.path_id(task_id)}"))
+        return self._run(_flows.status(self._settings, task_id))
 
     def wait(
         self,
@@ -173,34 +180,11 @@ class CogVideoClient:
         keeps running on the server either way).  ``on_progress(task)`` is
         called whenever status, progress, step, stage or queue position change.
         """
-        interval = self.poll_interval if poll_interval is None else poll_interval
-        deadline = None if timeout is None else time.monotonic() + timeout
-        seen: tuple[Any, ...] | None = None
-        while True:
-            task = self.status(task_id)
-            signature = _core.progress_signature(task)
-            if on_progress is not None and signature != seen:
-                on_progress(task)
-            seen = signature
-            _raise_if_unsuccessful(task)
-            if task.status == COMPLETED:
-                return task
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Timeout(
-                        f"task {task.task_id} still {task.status} after {timeout:g}s",
-                        task=task,
-                    )
-                self._sleep(min(interval, left))
-            else:
-                self._sleep(interval)
+        return self._run(_flows.wait(self._settings, task_id, timeout, on_progress, poll_interval))
 
     def cancel(self, task_id: str | Task, *, idempotency_key: str | None = None) -> Task:
         """``POST /api/cancel/{task_id}``; a finished job raises ``Conflict``."""
-        key = idempotency_key or new_idempotency_key()
-        data = self._json("POST", f"/api/cancel/{_core.path_id(task_id)}", idempotency_key=key)
-        return Task.from_json(data)
+        return self._run(_flows.cancel(self._settings, task_id, idempotency_key))
 
     def tasks(
         self,
@@ -211,9 +195,9 @@ class CogVideoClient:
         created_after: Any = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> TaskPage:
-        """One page of the caller's jobs, newest first (``GET /api/tasks``)."""
-        params = _core.tasks_params(status, limit, cursor, created_after, metadata)
-        return TaskPage.from_json(self._json("GET", "/api/tasks", params=params))
+        """``GET /api/tasks``: one page of your jobs, newest first."""
+        filters = {"status": status, "limit": limit, "cursor": cursor, "created_after": created_after}
+        return self._run(_flows.tasks(self._settings, {**filters, "metadata": metadata}))
 
     def iter_tasks(self, **filters: Any) -> Iterator[Task]:
         """Every matching job, following the cursor page by page."""
@@ -242,116 +226,44 @@ class CogVideoClient:
         request, and so does a later call after an interrupted one
         (``resume=False`` starts over).  ``path`` may be a directory.
         """
-        vid = _core.path_id(video_id, "video_id")
-        dest = _destination(Path(path), vid, variant)
-        part = dest.with_name(dest.name + ".part")
-        if not resume and part.exists():
-            part.unlink()
-        url = f"{self.base_url}/api/download/{vid}"
-        params = {"variant": variant} if variant else None
-        policy = self.retry
-        attempt = 0
-        while True:
-            have = part.stat().st_size if part.exists() else 0
-            headers = dict(self._headers, Accept="*/*")
-            headers["Accept-Encoding"] = "identity"  # byte offsets must mean file offsets
-            if have:
-                headers["Range"] = f"bytes={have}-"
-            try:
-                with self._http.stream("GET", url, params=params, headers=headers) as response:
-                    plan = _plan_download(response, have)
-                    if plan == "done":
-                        break
-                    if plan == "restart":
-                        part.unlink()
-                        continue
-                    if plan == "error":
-                        response.read()
-                        error = _core.error_from_response(response)
-                        if not _core.should_retry(error, attempt, policy):
-                            raise error
-                        delay = policy.delay(attempt, error.retry_after)
-                        _core.log_retry("GET", url, attempt, delay, f"HTTP {response.status_code}")
-                    else:
-                        mode, written, total = plan
-                        with open(part, mode) as fh:
-                            # No chunk_size: httpx would hold bytes back to fill it, and
-                            # those would be lost, not resumed, if the connection drops.
-                            for chunk in response.iter_raw():
-                                fh.write(chunk)
-                                written += len(chunk)
-                                if on_progress is not None:
-                                    on_progress(written, total)
-                        if total is None or written >= total:
-                            break
-                        raise _core.IncompleteDownload(f"got {written} of {total} bytes")
-            except _core.RETRYABLE_EXCEPTIONS as exc:
-                if attempt >= policy.max_retries:
-                    raise _core.transport_error(exc, "GET", url, attempt + 1) from exc
-                delay = policy.delay(attempt)
-                _core.log_retry("GET", url, attempt, delay, exc.__class__.__name__)
-            self._sleep(delay)
-            attempt += 1
-        os.replace(part, dest)
-        return dest
+        return self._run(_flows.download(self._settings, video_id, path, variant, on_progress, resume))
 
     # -- service -----------------------------------------------------------
     def system_status(self) -> SystemStatus:
         """``GET /api/system/status``."""
-        return SystemStatus.from_json(self._json("GET", "/api/system/status"))
+        return self._run(_flows.system_status(self._settings))
 
     def templates(self) -> list[dict[str, Any]]:
         """``GET /api/templates``: the prompt templates this token may use."""
-        data = self._json("GET", "/api/templates")
-        return list(data.get("results", data.get("templates", [])) if isinstance(data, dict) else data)
+        return self._run(_flows.templates(self._settings))
 
     def health(self) -> dict[str, Any]:
         """``GET /api/health`` (no token needed)."""
-        return self._json("GET", "/api/health")
+        return self._run(_flows.health(self._settings))
 
     # -- the article's call shapes ----------------------------------------
-    def generate_video(self, prompt: str, **kwargs: Any) -> str:
+    def generate_video(self, prompt: str, **options: Unpack[_core.GenerateOptions]) -> str:
         """Queue a job and return its task id (the article's ``api_client.generate_video``)."""
-        return self.generate(prompt, **kwargs).task_id
+        return self.generate(prompt, **options).task_id
 
     def wait_for_completion(self, task_id: str, max_wait_time: float | None = 300) -> str:
         """Wait and return the video id; raises ``JobFailed`` / ``Timeout``."""
         return self.wait(task_id, timeout=max_wait_time).video_id or ""
 
 
-def _raise_if_unsuccessful(task: Task) -> None:
-    if task.status == FAILED:
-        raise JobFailed(task.error or f"task {task.task_id} failed", task=task)
-    if task.status == CANCELED:
-        raise JobCanceled(task.error or f"task {task.task_id} was canceled", task=task)
-
-
-def _destination(path: Path, video_id: str, variant: str | None) -> Path:
-    if path.is_dir():
-        suffix = ".jpg" if variant == "thumbnail" else ".mp4"
-        return path / f"{video_id}{suffix}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _plan_download(response: httpx.Response, have: int) -> Any:
-    """Decide what to do with a download answer, given ``have`` bytes on disk.
-
-    Returns ``"done"``, ``"restart"`` (drop the partial file), ``"error"`` or
-    ``(file mode, bytes already written, total size or None)``.
-    """
-    status = response.status_code
-    if status == 416 and have:
-        # Our partial file may already be whole (a crash between the last
-        # write and the rename), or the file changed: the total tells which.
-        rng = _core.parse_content_range(response.headers.get("Content-Range"))
-        return "done" if rng and rng.total == have else "restart"
-    if status >= 400:
-        return "error"
-    if status == 206:
-        rng = _core.parse_content_range(response.headers.get("Content-Range"))
-        if rng is None or rng.start != have:
-            return "restart"
-        return ("ab", have, rng.total)
-    # 200: the whole file (the server ignored or had no use for our Range).
-    return ("wb", 0, _core.content_length(response))
+def _copy(action: _flows.Copy) -> int | httpx.HTTPError:
+    written = action.written
+    try:
+        with open(action.path, action.mode) as fh:
+            # No chunk_size: httpx would hold bytes back to fill it, and
+            # those would be lost, not resumed, if the connection drops.
+            for chunk in action.response.iter_raw():
+                fh.write(chunk)
+                written += len(chunk)
+                if action.on_progress is not None:
+                    action.on_progress(written, action.total)
+    except httpx.HTTPError as exc:
+        return exc
+    finally:
+        action.response.close()
+    return written

@@ -11,15 +11,23 @@ so generic ``except TimeoutError`` handlers keep working.
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class CogVideoError(Exception):
-    """Base class of everything this package raises."""
+    """Base class of everything this package raises.
 
-    def __init__(self, message: str = "", **_: Any) -> None:
+    ``task`` is the job's last status where one is known (``JobFailed``, and ``Timeout``
+    from ``wait()``), else ``None``.
+    """
+
+    def __init__(self, message: str = "", *, task: Any = None, **_: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.task = task
 
 
 class APIError(CogVideoError):
@@ -117,27 +125,37 @@ class ServerError(APIError):
     status_code = 500
 
 
+class UnexpectedResponse(APIError):
+    """An answer this client cannot read: a body that is not JSON, or JSON without what the
+    API promises (e.g. a 200 to ``generate`` with no ``task_id``); often a proxy or another
+    server on that URL.  ``status_code`` is the answer's status, ``body`` an excerpt."""
+
+    #: how much of the body the error keeps
+    EXCERPT = 500
+
+    @classmethod
+    def of(cls, response: httpx.Response, what: str) -> UnexpectedResponse:
+        excerpt = response.text[: cls.EXCERPT]
+        content_type = response.headers.get("Content-Type", "no Content-Type")
+        return cls(
+            f"{what} ({content_type}): {excerpt!r}",
+            status_code=response.status_code,
+            code="unexpected_response",
+            body=excerpt,
+        )
+
+
 class ConnectionFailed(CogVideoError, builtins.ConnectionError):
     """The service could not be reached, or dropped the connection, on every attempt."""
 
 
 class Timeout(CogVideoError, builtins.TimeoutError):
-    """A request timed out on every attempt, or ``wait()`` ran past its deadline.
-
-    ``task`` is the last status seen when ``wait()`` gave up (``None`` otherwise).
-    """
-
-    def __init__(self, message: str = "", *, task: Any = None) -> None:
-        super().__init__(message)
-        self.task = task
+    """A request timed out on every attempt, a call ran past its ``total_timeout``, or
+    ``wait()`` ran past its deadline (then ``task`` is the last status seen)."""
 
 
 class JobFailed(CogVideoError):
     """The job finished with status ``failed``; ``task`` holds its last status."""
-
-    def __init__(self, message: str = "", *, task: Any = None) -> None:
-        super().__init__(message)
-        self.task = task
 
     @property
     def error(self) -> str:

@@ -40,9 +40,10 @@ class CannedServer:
                 body = self.rfile.read(length) if length else b""
                 outer.requests.append((self.command, self.path, dict(self.headers), body))
                 status, headers, payload = outer.answers.pop(0)
-                data = json.dumps(payload).encode()
+                raw = isinstance(payload, bytes)  # sent as it is, as HTML: not what the API sends
+                data = payload if raw else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in headers.items():
                     self.send_header(k, v)
