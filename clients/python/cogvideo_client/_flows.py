@@ -182,7 +182,8 @@ def request(
         if isinstance(outcome, Exception):
             delay = attempts.after_transport_error(outcome)
         elif outcome.status_code < 400:
-            return outcome
+            response: httpx.Response = outcome
+            return response
         else:
             delay = attempts.after_error_answer(_core.error_from_response(outcome))
         yield Sleep(delay)

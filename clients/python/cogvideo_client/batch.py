@@ -117,7 +117,7 @@ class BatchVideoProcessor:
                 )
             await asyncio.sleep(self.poll_interval)
 
-    async def process_batch(self, prompts: Iterable[str | Mapping[str, Any]]) -> dict[str, list]:
+    async def process_batch(self, prompts: Iterable[str | Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Run every prompt; return ``{'completed': [...], 'failed': [...]}``.
 
         Lists are in finishing order, each entry with the input ``index``.
@@ -125,7 +125,7 @@ class BatchVideoProcessor:
         """
         items = list(prompts)
         self.pending_tasks, self.completed_tasks, self.failed_tasks = [], [], []
-        self._progress = BatchProgress(total=len(items))
+        progress = self._progress = BatchProgress(total=len(items))
         semaphore = asyncio.Semaphore(self.max_concurrent)
 
         async def process_single(index: int, item: str | Mapping[str, Any]) -> None:
@@ -145,7 +145,7 @@ class BatchVideoProcessor:
                     task: Task = await self._call("generate", **kwargs)
                     entry["task_id"] = task.task_id
                     self.pending_tasks.append(entry)
-                    self._progress.active[index] = task
+                    progress.active[index] = task
                     await self._report(task)
                     video_id = await self.wait_for_completion(task.task_id, index=index)
                     entry["video_id"] = video_id
@@ -156,19 +156,19 @@ class BatchVideoProcessor:
                     entry["error"] = str(exc)
                     entry["error_type"] = type(exc).__name__
                     self.failed_tasks.append(entry)
-                    self._progress.failed += 1
+                    progress.failed += 1
                 else:
                     self.completed_tasks.append(entry)
-                    self._progress.completed += 1
+                    progress.completed += 1
                 finally:
                     if entry in self.pending_tasks:
                         self.pending_tasks.remove(entry)
-                    last = self._progress.active.pop(index, None)
+                    last = progress.active.pop(index, None)
                 await self._report(last)
 
         await asyncio.gather(*(process_single(i, item) for i, item in enumerate(items)))
         return {"completed": self.completed_tasks, "failed": self.failed_tasks}
 
-    def run(self, prompts: Iterable[str | Mapping[str, Any]]) -> dict[str, list]:
+    def run(self, prompts: Iterable[str | Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """``process_batch`` for synchronous callers."""
         return asyncio.run(self.process_batch(prompts))

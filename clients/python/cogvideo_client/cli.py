@@ -374,7 +374,7 @@ def _download(
     out_path: str,
     quiet: bool,
     err: TextIO,
-    variant=None,
+    variant: str | None = None,
 ) -> Path:
     bar = None if quiet else ProgressBar(err)
 

@@ -8,7 +8,7 @@ fields the server adds later are never lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,7 +74,7 @@ class _RawMapping:
     def __contains__(self, key: object) -> bool:
         return key in self.raw
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self.raw.keys()
 
 

@@ -38,7 +38,7 @@ class RetryPolicy:
     max_retry_after: float = 300.0
 
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        d = min(self.max_delay, self.base_delay * (2**attempt))
+        d = min(self.max_delay, self.base_delay * 2.0**attempt)
         return d / 2 + rng() * d / 2
 
     def delay(

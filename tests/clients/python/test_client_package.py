@@ -1,39 +1,50 @@
-"""The client ships on its own: a wheel with only httpx as dependency, a working
-``cogvideo`` entry point, no Django import."""
+"""The client ships on its own: it builds with the oldest setuptools it declares, in a fresh
+environment; the wheel has only httpx as dependency, a working ``cogvideo`` entry point and
+no Django import."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
 CLIENT_SRC = REPO / "clients" / "python"
+#: Wheels fetched once from PyPI and reused offline by later runs.
+WHEELHOUSE = Path(os.environ.get("COGVIDEO_TEST_WHEELHOUSE", Path.home() / ".cache" / "cogvideo-tests" / "wheels"))
 
 
-def test_wheel_depends_only_on_httpx_and_installs_a_working_cli(tmp_path):
+def pip(*args: str, python: Path | None = None) -> None:
+    target = ["--python", str(python)] if python else []
+    subprocess.run([sys.executable, "-m", "pip", *target, "--disable-pip-version-check", "-q", *args], check=True)
+
+
+def oldest_declared_setuptools() -> str:
+    """The floor of the build backend in pyproject's build-system.requires."""
+    requires = tomllib.loads((CLIENT_SRC / "pyproject.toml").read_text())["build-system"]["requires"]
+    (floor,) = [re.fullmatch(r"setuptools>=([\d.]+)", r).group(1) for r in requires if r.startswith("setuptools")]
+    return floor
+
+
+def test_wheel_builds_with_the_oldest_declared_setuptools_and_installs_a_working_cli(tmp_path):
+    version = oldest_declared_setuptools()
+    if not list(WHEELHOUSE.glob(f"setuptools-{version}-*.whl")):
+        pip("download", "--only-binary=:all:", "--no-deps", f"setuptools=={version}", "-d", str(WHEELHOUSE))
+    # A fresh environment with nothing but that setuptools (pip runs from outside it).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    pip("install", "--no-index", "--find-links", str(WHEELHOUSE), f"setuptools=={version}", python=python)
     # Build from a copy: setuptools leaves build/ and *.egg-info next to the sources.
     source = tmp_path / "src"
     shutil.copytree(CLIENT_SRC, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(source),
-        ],
-        check=True,
-        cwd=tmp_path,
-    )
+    pip("wheel", "--no-index", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source),
+        python=python)  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("cogvideo_client-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -42,14 +53,12 @@ def test_wheel_depends_only_on_httpx_and_installs_a_working_cli(tmp_path):
         entry_points = zf.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
     assert [r.split(";")[0].replace(" ", "") for r in meta.get_all("Requires-Dist")] == ["httpx<1,>=0.24"]
     assert "cogvideo = cogvideo_client.cli:main" in entry_points
+    assert meta["License-Expression"] == "Apache-2.0"
     assert "cogvideo_client/py.typed" in names
     assert not [n for n in names if n.startswith(("tests/", "tools/"))]
 
     site = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-        check=True,
-    )
+    pip("install", "--no-deps", "--target", str(site), str(wheel))
     # Run from an empty folder with only the installed copy (and httpx) importable.
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
