@@ -4,18 +4,17 @@ flows (_flows.py) with httpx.AsyncClient."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from . import _core, _flows
+from ._base import ClientBase
 from .models import SystemStatus, Task, TaskPage
-from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -29,7 +28,7 @@ async def _maybe_await(value: Any) -> None:
         await value
 
 
-class AsyncCogVideoClient:
+class AsyncCogVideoClient(ClientBase[httpx.AsyncClient]):
     """``async with AsyncCogVideoClient(url, token) as client: ...``
 
     Same behaviour as :class:`CogVideoClient` (retries, idempotency keys,
@@ -37,56 +36,8 @@ class AsyncCogVideoClient:
     functions or coroutine functions.
     """
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        token: str | None = None,
-        *,
-        timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        total_timeout: float | None = None,
-        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.token = _core.resolve_token(token)
-        self._settings = _flows.Settings(
-            base_url=_core.resolve_base_url(base_url),
-            headers=_core.default_headers(self.token, headers),
-            timeout=_core.as_timeout(timeout),
-            retry=retry or RetryPolicy(),
-            poll_interval=poll_interval,
-        ).with_options(max_retries=max_retries, total_timeout=total_timeout)
-        self._sleep = sleep
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient()
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._settings.retry
-
-    @property
-    def poll_interval(self) -> float:
-        return self._settings.poll_interval
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        total_timeout: float | None = None,
-    ) -> Self:
-        """A copy for some calls that shares this client's connections; see ``CogVideoClient``."""
-        clone = copy.copy(self)
-        clone._settings = self._settings.with_options(timeout, max_retries, total_timeout)
-        clone._owns_http = False
-        return clone
+    _http_class = httpx.AsyncClient
+    _default_sleep = staticmethod(asyncio.sleep)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -97,9 +48,6 @@ class AsyncCogVideoClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncCogVideoClient({self.base_url!r})"
 
     # -- the I/O the flows ask for -------------------------------------------
     async def _run(self, flow: _flows.Flow[T]) -> T:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -12,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from . import _core, _flows
+from ._base import ClientBase
 from .models import SystemStatus, Task, TaskPage
-from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -23,7 +22,7 @@ ProgressCallback = Callable[[Task], Any]
 DownloadProgress = Callable[[int, "int | None"], Any]  # (bytes so far, total or None)
 
 
-class CogVideoClient:
+class CogVideoClient(ClientBase[httpx.Client]):
     """Talks to a CogVideoX Studio server.
 
     >>> client = CogVideoClient("http://localhost:7860", token="...")
@@ -39,58 +38,8 @@ class CogVideoClient:
     ``client.with_options(...)`` changes them for some calls.
     """
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        token: str | None = None,
-        *,
-        timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        total_timeout: float | None = None,
-        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.token = _core.resolve_token(token)
-        self._settings = _flows.Settings(
-            base_url=_core.resolve_base_url(base_url),
-            headers=_core.default_headers(self.token, headers),
-            timeout=_core.as_timeout(timeout),
-            retry=retry or RetryPolicy(),
-            poll_interval=poll_interval,
-        ).with_options(max_retries=max_retries, total_timeout=total_timeout)
-        self._sleep = sleep
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client()
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._settings.retry
-
-    @property
-    def poll_interval(self) -> float:
-        return self._settings.poll_interval
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        total_timeout: float | None = None,
-    ) -> Self:
-        """A copy for some calls, e.g. ``client.with_options(timeout=5, max_retries=0).status(id)``.
-
-        It shares this client's connections (closing it closes nothing)."""
-        clone = copy.copy(self)
-        clone._settings = self._settings.with_options(timeout, max_retries, total_timeout)
-        clone._owns_http = False
-        return clone
+    _http_class = httpx.Client
+    _default_sleep = staticmethod(time.sleep)
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
@@ -102,9 +51,6 @@ class CogVideoClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"CogVideoClient({self.base_url!r})"
 
     # -- the I/O the flows ask for -------------------------------------------
     def _run(self, flow: _flows.Flow[T]) -> T:
