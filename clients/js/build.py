@@ -80,6 +80,9 @@ def write(out_dir: Path = DIST) -> Path:
     target = out_dir / TARGET_NAME
     if not target.exists() or target.read_text(encoding="utf-8") != built:
         target.write_text(built, encoding="utf-8")
+    # The package is "type": "module"; this marks dist/*.js as the CommonJS scripts they are,
+    # so Node's require() loads the global build.
+    (out_dir / "package.json").write_text('{"type": "commonjs"}\n', encoding="utf-8")
     return target
 
 

@@ -1,7 +1,8 @@
 /**
- * CogVideoX Studio browser client (ES module, no dependencies, no build step).
+ * CogVideoX Studio client for browsers and Node 18+ (ES module, no dependencies).
  *
- *   import { VideoGenerator } from '/static/cms_integration/video-generator.js';
+ *   import { VideoGenerator } from 'cogvideo-client';    // npm
+ *   import { VideoGenerator } from '/static/cms_integration/video-generator.js';  // served
  *   const generator = new VideoGenerator('https://video.example.org', 'YOUR-API-TOKEN');
  *   const videoId = await generator.generateVideo({ title: 'Sunset', content: '...' },
  *     { onProgress: (s) => console.log(s.status, s.progress + '%') });
@@ -32,7 +33,7 @@ const DEFAULTS = {
   minDuration: 2, // seconds calculateDuration picks for short text
   maxDuration: 6, // seconds; CogVideoX-2b makes at most 6 s
   wordsPerSecond: 10, // calculateDuration's pace for text content
-  maxPromptLength: 1000, // characters; the model reads ~226 tokens anyway
+  maxPromptLength: 2000, // characters: the API's limit (the model reads ~226 tokens of it)
   maxRetries: 4,
   backoffBase: 500, // ms
   backoffMax: 30000, // ms
@@ -96,6 +97,14 @@ export class JobFailedError extends CogVideoError {
 }
 export class JobCanceledError extends JobFailedError {
   constructor(message, details) { super(message, details); this.name = 'JobCanceledError'; }
+}
+/**
+ * The service answered with something this client cannot read (not JSON, or JSON without
+ * what the API promises, e.g. no task_id): often a proxy or another server on that URL.
+ * `status` is the answer's status, `body` an excerpt of it.
+ */
+export class UnexpectedResponseError extends CogVideoError {
+  constructor(message, details) { super(message, details); this.name = 'UnexpectedResponseError'; }
 }
 /** monitorGeneration ran past its `timeout` (the job keeps running). */
 export class GenerationTimeoutError extends CogVideoError {
@@ -355,6 +364,7 @@ export class VideoGenerator extends EventTarget {
     const body = this.buildPayload(contentData);
     const key = options.idempotencyKey || newIdempotencyKey();
     const task = await this.request('POST', '/api/generate', { body, idempotencyKey: key, signal: options.signal });
+    expectTask(task, 'POST /api/generate');
     this.lastTaskId = task.task_id;
     this._progress(task, options);
     return task;
@@ -363,6 +373,7 @@ export class VideoGenerator extends EventTarget {
   /** GET /api/status/{taskId}. */
   async getStatus(taskId, options = {}) {
     const status = await this.request('GET', `/api/status/${encodeURIComponent(taskId)}`, options);
+    expectTask(status, 'GET /api/status');
     this.lastStatus = status;
     return status;
   }
@@ -377,6 +388,24 @@ export class VideoGenerator extends EventTarget {
   /** GET /api/tasks: `{ results, next_cursor }`; params: status, limit, cursor, ... */
   async listTasks(params = {}, options = {}) {
     return this.request('GET', '/api/tasks', { ...options, query: params });
+  }
+
+  /**
+   * Every job matching `params` (status, created_after, metadata.*, limit per page),
+   * newest first, following the cursor page by page:
+   * `for await (const task of generator.iterTasks({ status: 'completed' })) ...`
+   */
+  async *iterTasks(params = {}, options = {}) {
+    let cursor = params.cursor;
+    for (;;) {
+      const page = await this.listTasks({ ...params, cursor }, options);
+      if (!page || !Array.isArray(page.results)) {
+        throw new UnexpectedResponseError('GET /api/tasks answered without a list of tasks', { status: 200, body: page });
+      }
+      yield* page.results;
+      if (!page.next_cursor) return;
+      cursor = page.next_cursor;
+    }
   }
 
   /** GET /api/system/status. */
@@ -435,7 +464,16 @@ export class VideoGenerator extends EventTarget {
         response = await this._fetch(url, { ...init, signal: controller.signal });
         if (response.ok) {
           // Read the body while the timeout still guards it.
-          return responseType === 'blob' ? await response.blob() : await response.json();
+          if (responseType === 'blob') return await response.blob();
+          const text = await response.text();
+          try {
+            return JSON.parse(text);
+          } catch (_) {
+            throw new UnexpectedResponseError(
+              `${method} ${path} answered something that is not JSON (${response.headers.get('Content-Type') || 'no Content-Type'}): ${text.slice(0, 200)}`,
+              { status: response.status, body: text.slice(0, 500) },
+            );
+          }
         }
         failure = await errorFromResponse(response);
       } catch (error) {
@@ -469,6 +507,15 @@ export class VideoGenerator extends EventTarget {
       }
     }
     this.dispatchEvent(new CustomEvent('progress', { detail: status }));
+  }
+}
+
+function expectTask(answer, what) {
+  if (!answer || typeof answer !== 'object' || !answer.task_id || typeof answer.status !== 'string') {
+    throw new UnexpectedResponseError(`${what} answered without a task_id and status`, {
+      status: 200,
+      body: JSON.stringify(answer).slice(0, 500),
+    });
   }
 }
 

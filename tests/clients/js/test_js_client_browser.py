@@ -197,3 +197,19 @@ def test_listing_and_system_status_work_cross_origin(esm, cors_live, token, py_c
         [cors_live.url, token],
     )
     assert result == {"ids": [newest.task_id], "hasCursor": True, "model": "tiny-random"}
+
+
+def test_iter_tasks_follows_the_cursor_through_every_page(esm, cors_live, token, py_client):
+    for prompt in ("a page of jobs", "another page of jobs"):
+        py_client.cancel(py_client.generate(prompt, **TINY))  # canceled at once: no GPU time
+    expected = [t.task_id for t in py_client.iter_tasks(limit=50)]
+    seen = esm.evaluate(
+        """async ([api, token]) => {
+            const g = new CogVideo.VideoGenerator(api, token);
+            const ids = [];
+            for await (const task of g.iterTasks({ limit: 1 })) ids.push(task.task_id);
+            return ids;
+        }""",
+        [cors_live.url, token],
+    )
+    assert len(seen) >= 2 and seen == expected  # one page per job, newest first, none twice
