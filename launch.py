@@ -72,6 +72,11 @@ def ensure_environment(dev: bool) -> None:
     stamp.write_text(wanted)
 
 
+def build_js_client() -> None:
+    """clients/js/dist/video-generator.global.js, which the service serves (see settings.py)."""
+    subprocess.run([sys.executable, str(ROOT / "clients" / "js" / "build.py")], check=True, stdout=subprocess.DEVNULL)
+
+
 def inside_venv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
@@ -194,8 +199,10 @@ def main(argv: list[str]) -> int:
     if not inside_venv():
         ensure_environment(args.dev)
         if args.setup_only:
+            build_js_client()
             return 0
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(ROOT / "launch.py"), *argv])
+    build_js_client()
     if args.setup_only:
         ensure_environment(args.dev)
         return 0

@@ -7,4 +7,4 @@ class CmsIntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         # Finished jobs -> signed webhooks (videos.signals.job_finished).
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401

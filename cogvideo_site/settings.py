@@ -144,6 +144,16 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The JavaScript client (clients/js, an npm package of its own) is served at its old URLs,
+# /static/cms_integration/video-generator.js (the ES module, as written) and
+# video-generator.global.js (built into clients/js/dist by clients/js/build.py, which
+# launch.py runs before starting; dist/ is not in git). Listing the package's own folders
+# here, rather than copying files into an app's static folder, keeps one copy of each file.
+JS_CLIENT_DIR = BASE_DIR / "clients" / "js"
+STATICFILES_DIRS = [
+    ("cms_integration", JS_CLIENT_DIR / "src"),
+    ("cms_integration", JS_CLIENT_DIR / "dist"),
+]
 # Static files are served from the app folders directly, so no collectstatic step is
 # needed to start the service.
 WHITENOISE_USE_FINDERS = True

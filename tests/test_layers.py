@@ -18,8 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("videos", "monitoring", "cms_integration")
-# A separately packaged SDK (its own pyproject), imported as `cogvideo_client`, never by the apps.
-SKIP = (ROOT / "cms_integration" / "client",)
 WEB_SIDE = ("rest_framework", "drf_spectacular", "django.http", "django.urls", "django.db", "django.contrib")
 
 
@@ -34,7 +32,7 @@ def app_modules() -> dict[str, Path]:
     modules = {}
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
-            if "migrations" in path.parts or any(path.is_relative_to(skip) for skip in SKIP):
+            if "migrations" in path.parts:
                 continue
             modules[module_name(path)] = path
     return modules

@@ -1,0 +1,195 @@
+// Types of video-generator.js (hand-written next to it; tests/clients/js/test_package.py
+// type-checks a TypeScript file against them with tsc --strict).
+
+export declare const VERSION: string;
+
+export type TaskState = 'queued' | 'processing' | 'completed' | 'failed' | 'canceled';
+
+/** A job as /api/generate, /api/status/{id} and /api/tasks describe it. */
+export interface TaskStatus {
+  task_id: string;
+  status: TaskState;
+  progress: number;
+  step?: number | null;
+  total_steps?: number | null;
+  stage?: string | null;
+  eta_seconds?: number | null;
+  queue_position?: number | null;
+  video_id?: string | null;
+  video_url?: string | null;
+  thumbnail_url?: string | null;
+  error?: string | null;
+  warnings?: string[];
+  metadata?: Record<string, unknown>;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  [field: string]: unknown;
+}
+
+export interface TaskPage {
+  results: TaskStatus[];
+  next_cursor: string | null;
+  [field: string]: unknown;
+}
+
+export interface ListTasksParams {
+  status?: TaskState;
+  limit?: number;
+  cursor?: string;
+  created_after?: string;
+  [metadataFilter: `metadata.${string}`]: string | undefined;
+}
+
+/** The POST /api/generate body. */
+export interface GeneratePayload {
+  prompt?: string;
+  negative_prompt?: string;
+  duration?: number;
+  resolution?: string;
+  enhance_quality?: boolean;
+  seed?: number;
+  num_inference_steps?: number;
+  guidance_scale?: number;
+  template?: string;
+  variables?: Record<string, unknown>;
+  callback_url?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** What generateVideo() accepts: a prompt, or content that formatPrompt() turns into one. */
+export type ContentData =
+  | string
+  | (GeneratePayload & {
+      title?: string;
+      excerpt?: string;
+      summary?: string;
+      description?: string;
+      content?: string;
+      [field: string]: unknown;
+    });
+
+export type ProgressCallback = (status: TaskStatus) => void;
+
+export interface VideoGeneratorOptions {
+  /** ms between status polls (default 5000, the article's 5 s) */
+  pollInterval?: number;
+  resolution?: string;
+  minDuration?: number;
+  maxDuration?: number;
+  wordsPerSecond?: number;
+  /** characters formatPrompt() keeps (default 2000, the API's limit) */
+  maxPromptLength?: number;
+  maxRetries?: number;
+  backoffBase?: number;
+  backoffMax?: number;
+  maxRetryAfter?: number;
+  requestTimeout?: number;
+  /** ms for monitorGeneration; 0 = no limit */
+  timeout?: number;
+  cancelOnAbort?: boolean;
+  extraPayload?: Partial<GeneratePayload> | null;
+  onProgress?: ProgressCallback | null;
+  fetch?: typeof fetch;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  requestTimeout?: number;
+}
+
+export interface GenerateOptions extends CallOptions {
+  onProgress?: ProgressCallback;
+  idempotencyKey?: string;
+  pollInterval?: number;
+  timeout?: number;
+  cancelOnAbort?: boolean;
+}
+
+export interface ErrorDetails {
+  status?: number;
+  code?: string | null;
+  fields?: Record<string, string[]>;
+  retryAfter?: number | null;
+  task?: TaskStatus | null;
+  body?: unknown;
+  cause?: unknown;
+}
+
+export declare class CogVideoError extends Error {
+  constructor(message: string, details?: ErrorDetails);
+  /** HTTP status; 0 when there was no answer */
+  status: number;
+  code: string | null;
+  fields: Record<string, string[]>;
+  /** seconds */
+  retryAfter: number | null;
+  task: TaskStatus | null;
+  body: unknown;
+}
+export declare class AuthError extends CogVideoError {}
+export declare class PermissionDeniedError extends CogVideoError {}
+export declare class ValidationError extends CogVideoError {}
+export declare class NotFoundError extends CogVideoError {}
+export declare class ConflictError extends CogVideoError {}
+export declare class RateLimitedError extends CogVideoError {}
+export declare class ServiceUnavailableError extends CogVideoError {}
+export declare class ServerError extends CogVideoError {}
+export declare class NetworkError extends CogVideoError {}
+export declare class JobFailedError extends CogVideoError {}
+export declare class JobCanceledError extends JobFailedError {}
+export declare class UnexpectedResponseError extends CogVideoError {}
+export declare class GenerationTimeoutError extends CogVideoError {}
+
+export declare function parseRetryAfter(value: string | null | undefined, now?: number): number | null;
+export declare function backoffDelay(
+  attempt: number,
+  options?: Pick<VideoGeneratorOptions, 'backoffBase' | 'backoffMax'>,
+  retryAfterSeconds?: number | null,
+  random?: () => number,
+): number;
+export declare function newIdempotencyKey(): string;
+export declare function isFinished(status: Pick<TaskStatus, 'status'> | null | undefined): boolean;
+
+/**
+ * The article's VideoGenerator: generateVideo(content) resolves to the video id. Also an
+ * EventTarget dispatching `progress`, `completed` (detail: status) and `failed` (detail: error).
+ */
+export declare class VideoGenerator extends EventTarget {
+  constructor(apiEndpoint: string, apiKey?: string | null, options?: VideoGeneratorOptions);
+  apiEndpoint: string;
+  apiKey: string | null | undefined;
+  options: Required<Omit<VideoGeneratorOptions, 'onProgress' | 'fetch'>> & VideoGeneratorOptions;
+  onProgress: ProgressCallback | null;
+  lastTaskId: string | null;
+  lastStatus: TaskStatus | null;
+
+  formatPrompt(contentData: ContentData): string;
+  calculateDuration(contentData: ContentData): number;
+  buildPayload(contentData: ContentData): GeneratePayload;
+
+  /** Queue a video and resolve to its video id when it is done. */
+  generateVideo(contentData: ContentData, options?: GenerateOptions): Promise<string>;
+  monitorGeneration(taskId: string, options?: GenerateOptions): Promise<string>;
+  submit(contentData: ContentData, options?: GenerateOptions): Promise<TaskStatus>;
+  getStatus(taskId: string, options?: CallOptions): Promise<TaskStatus>;
+  cancel(taskId?: string | null, options?: CallOptions & { idempotencyKey?: string }): Promise<TaskStatus>;
+  listTasks(params?: ListTasksParams, options?: CallOptions): Promise<TaskPage>;
+  iterTasks(params?: ListTasksParams, options?: CallOptions): AsyncGenerator<TaskStatus, void, undefined>;
+  systemStatus(options?: CallOptions): Promise<Record<string, unknown>>;
+  fetchVideo(videoId: string, options?: CallOptions & { variant?: 'thumbnail' }): Promise<Blob>;
+  videoObjectURL(videoId: string, options?: CallOptions & { variant?: 'thumbnail' }): Promise<string>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    options?: CallOptions & {
+      body?: unknown;
+      idempotencyKey?: string;
+      query?: Record<string, string | number | boolean | null | undefined>;
+      responseType?: 'json' | 'blob';
+      accept?: string;
+    },
+  ): Promise<T>;
+}
+
+export default VideoGenerator;
