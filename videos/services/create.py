@@ -14,8 +14,8 @@ from ..canonical_json import digest
 from ..job_log import log_job_event
 from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
-from . import idempotency
 from .errors import QueueFull, RateLimited, TooManyQueued
+from .idempotency import bound_job, check_same_request
 from .lifecycle import enqueue_job, send_finished
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def create_job(
     """Create and enqueue a job. Returns (job, created); with an idempotency key that was
     used before for the same request, the existing job comes back with created=False."""
     if idempotency_key:
-        existing = idempotency.bound_job(owner, idempotency_key, fingerprint)
+        existing = bound_job(owner, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
     check_generate_rate(owner, source)  # a replay above creates nothing, so it is not counted
@@ -95,7 +95,7 @@ def create_job(
             job = _create_reused_job(owner, spec, reusable, key=key, **fields)
         except IntegrityError:
             existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
-            return idempotency.check_same_request(existing, fingerprint), False
+            return check_same_request(existing, fingerprint), False
         return job, True
     queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
     if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
@@ -112,7 +112,7 @@ def create_job(
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
         existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
-        return idempotency.check_same_request(existing, fingerprint), False
+        return check_same_request(existing, fingerprint), False
     logger.info("job %s created by user %s", job.id, owner.pk)
     log_job_event(job, "created")
     return job, True
