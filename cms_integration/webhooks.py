@@ -20,16 +20,14 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from videos import egress
 from videos.isotime import iso_z
 from videos.models import JobStatus, VideoJob
 from videos.selectors import job_status_body
-from videos.validation import check_callback_url
 
 from .models import CmsSite, DeliveryStatus, WebhookAttempt, WebhookDelivery
 
@@ -38,6 +36,8 @@ logger = logging.getLogger(__name__)
 # The delays before attempts 2, 3, ... are settings.COGVIDEO_WEBHOOK_BACKOFF.
 # The receiver may import the video before answering (the WordPress plugin does).
 TIMEOUT_SECONDS = 20.0
+# Only an excerpt of the receiver's answer is logged; the rest is not read.
+RESPONSE_MAX_BYTES = 4096
 USER_AGENT = "CogVideoX-Studio-Webhooks/1"
 
 EVENT_TYPES = {
@@ -167,7 +167,7 @@ def _excerpt(text: str, limit: int = 500) -> str:
     return text[:limit]
 
 
-def attempt_delivery(delivery_pk: int, *, client: httpx.Client | None = None) -> WebhookDelivery:
+def attempt_delivery(delivery_pk: int) -> WebhookDelivery:
     """One HTTP attempt. 2xx: delivered. Anything else: retry later with backoff, or failed
     once the attempts are used up. Safe to call twice: a finished delivery is left alone."""
     with transaction.atomic():
@@ -189,26 +189,28 @@ def attempt_delivery(delivery_pk: int, *, client: httpx.Client | None = None) ->
     error = ""
     excerpt = ""
     started = time.monotonic()
-    own_client = client is None
-    client = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    # A job's own callback_url (user input) goes through the egress rules again at delivery,
+    # not only when the job was created, and the connection is pinned to the address checked
+    # now (DNS rebinding cannot aim it inside). A registered site's URL is the operator's
+    # configuration: any address, still pinned, bounded and without redirects.
+    own_site = delivery.url == delivery.site.webhook_url
     try:
-        # A job's own callback_url (user input) is checked again at delivery time, not only
-        # when the job was created: the name may resolve elsewhere now (DNS rebinding towards
-        # internal addresses). A registered site's URL is the operator's configuration.
-        if delivery.url != delivery.site.webhook_url:
-            check_callback_url(delivery.url)
-        response = client.post(delivery.url, content=body, headers=headers)
+        response = egress.request(
+            "POST", delivery.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
+            max_bytes=RESPONSE_MAX_BYTES, truncate=True,
+            policy=egress.OPERATOR_CONFIGURED if own_site else None,
+            field="webhook URL" if own_site else "callback_url",
+        )  # fmt: skip
         status_code = response.status_code
         excerpt = _excerpt(response.text)
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    except DjangoValidationError as exc:
-        error = "Refused: " + " ".join(exc.messages)
-    finally:
-        if own_client:
-            client.close()
+    except egress.EgressRefused as exc:
+        status_code = exc.status_code
+        error = f"Refused: {exc}"
+    except egress.EgressError as exc:
+        status_code = exc.status_code
+        error = str(exc)
     duration_ms = int((time.monotonic() - started) * 1000)
 
     WebhookAttempt.objects.create(

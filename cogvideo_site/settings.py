@@ -264,7 +264,10 @@ COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
+# Outbound requests to URLs from outside (callback_url, image_url) go through videos/egress.py,
+# which refuses non-public addresses unless allowed here: all of them, or these networks.
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
+COGVIDEO_EGRESS_ALLOWED_NETWORKS = env_list("COGVIDEO_EGRESS_ALLOWED_NETWORKS", [])
 COGVIDEO_IDEMPOTENCY_HOURS = env_int("COGVIDEO_IDEMPOTENCY_HOURS", 24)
 # Seconds between webhook delivery attempts (cms_integration/webhooks.py); one more attempt
 # than entries.

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import re
-import socket
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from videos import egress
 
 RESOLUTION_RE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 METADATA_MAX_BYTES = 4096
@@ -79,37 +77,14 @@ def check_metadata(value) -> dict:
     return value
 
 
-def _is_public(address: str) -> bool:
-    # is_global also excludes shared address space (100.64.0.0/10) and other special ranges.
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
-
-
 def check_callback_url(url: str) -> str:
-    """http(s) only; no private, loopback or link-local targets unless the operator allows them
-    (COGVIDEO_ALLOW_PRIVATE_CALLBACKS), so callbacks cannot be aimed at internal services."""
+    """The creation-time check of a callback_url: the egress rules (videos/egress.py), so the
+    URL cannot aim the webhook at internal services; delivery checks it again and pins it."""
     reject_control_characters(url)
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise ValidationError("callback_url is not a valid URL.") from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError("callback_url must be an http or https URL with a host.")
-    if parts.username or parts.password:
-        raise ValidationError("callback_url must not contain credentials.")
-    if settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS:
-        return url
-    host = parts.hostname
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError):
-        raise ValidationError(f"callback_url host {host!r} cannot be resolved.") from None
-    if not all(_is_public(address.split("%")[0]) for address in addresses):
-        raise ValidationError(
-            "callback_url points to a private, loopback or link-local address; "
-            "the operator can allow this with COGVIDEO_ALLOW_PRIVATE_CALLBACKS."
-        )
+        egress.check_url(url, field="callback_url")
+    except egress.EgressError as exc:
+        raise ValidationError(str(exc)) from None
     return url
 
 

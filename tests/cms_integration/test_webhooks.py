@@ -22,6 +22,7 @@ from django_q.models import OrmQ, Schedule
 
 from cms_integration import webhooks
 from cms_integration.models import CmsSite, DeliveryStatus, WebhookDelivery, generate_webhook_secret
+from tests.videos import test_egress
 from tests.videos.factories import make_job
 from videos import worker
 from videos.models import JobStatus, VideoJob
@@ -294,4 +295,58 @@ def test_callback_url_is_checked_again_when_delivering(owner, site, receiver, se
     webhooks.attempt_delivery(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.last_error.startswith("Refused:") and "private" in delivery.last_error
+    assert receiver.requests == []
+
+
+# --- the egress rules at delivery (videos/egress.py) -------------------------------------------
+
+names = test_egress.names  # the fixture: a rebinding resolver for test host names only
+PUBLIC = test_egress.PUBLIC
+EMBEDDED_LOOPBACK_HOSTS = ["[::127.0.0.1]", "[::7f00:1]", "[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]"]
+
+
+@pytest.mark.parametrize("host", EMBEDDED_LOOPBACK_HOSTS)
+def test_embedded_ipv4_callback_urls_are_refused_at_delivery(owner, site, receiver, settings, host):
+    # Accepted at creation only because private callbacks were allowed then.
+    settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS = True
+    job = finish(make_job(owner, callback_url=f"http://{host}:{receiver.server.server_address[1]}/hook"))
+    settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS = False
+    delivery = webhooks.attempt_delivery(WebhookDelivery.objects.get(job=job).pk)
+    assert delivery.last_error.startswith("Refused:") and "carrying 127.0.0.1" in delivery.last_error
+    assert delivery.attempt_log.get().status_code is None
+    assert receiver.requests == []
+
+
+def test_a_rebinding_name_cannot_make_a_delivery_reach_the_listener(owner, site, receiver, names):
+    port = receiver.server.server_address[1]
+    names["rebind.test"] = [PUBLIC, PUBLIC, "127.0.0.1"]  # public at creation and at delivery, then loopback
+    job = finish(make_job(owner, callback_url=f"http://rebind.test:{port}/hook"))
+    delivery = webhooks.attempt_delivery(WebhookDelivery.objects.get(job=job).pk)
+    assert delivery.status == DeliveryStatus.RETRYING and "ConnectError" in delivery.last_error
+    assert names.lookups == ["rebind.test", "rebind.test"], "once at creation, once at delivery"
+    assert names.connects == [(PUBLIC, port)]
+    assert receiver.requests == []
+
+
+def test_a_redirect_to_loopback_is_not_followed_by_a_delivery(owner, receiver):
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", receiver.url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        CmsSite.objects.create(name="Moved", owner=owner, webhook_url=f"http://127.0.0.1:{server.server_address[1]}/")
+        delivery = webhooks.attempt_delivery(WebhookDelivery.objects.get(job=finish(make_job(owner))).pk)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert delivery.status == DeliveryStatus.RETRYING and delivery.last_status_code == 307
+    assert "redirects are not followed" in delivery.last_error
     assert receiver.requests == []

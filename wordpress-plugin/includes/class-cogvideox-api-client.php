@@ -22,6 +22,9 @@ class CogVideoX_API_Client {
 	/** Seconds for downloading a finished video. */
 	const DOWNLOAD_TIMEOUT = 300;
 
+	/** Redirects a download may take, each one within the service's origin. */
+	const MAX_DOWNLOAD_REDIRECTS = 3;
+
 	/** Seconds for calls made while an admin page renders. */
 	const QUICK_TIMEOUT = 5;
 
@@ -208,6 +211,8 @@ class CogVideoX_API_Client {
 	 *
 	 * Uses wp_safe_remote_get, so WordPress's protection against requests to internal hosts
 	 * stays on for every other URL; only the configured API host (and its port) is allowed.
+	 * The token goes only to the configured service origin (scheme, host and port): redirects
+	 * are followed by hand, and one that leaves that origin is refused, not followed.
 	 *
 	 * @param string $video_id Video id.
 	 * @param string $variant  '' or 'thumbnail'.
@@ -223,17 +228,44 @@ class CogVideoX_API_Client {
 			return new WP_Error( 'cogvideox_temp_file', __( 'Could not create a temporary file for the download.', 'cogvideox' ) );
 		}
 
-		$this->allow_api_host();
-		$response = wp_safe_remote_get(
-			$url,
-			array(
-				'timeout'  => self::DOWNLOAD_TIMEOUT,
-				'stream'   => true,
-				'filename' => $tmp,
-				'headers'  => $this->auth_headers(),
-			)
-		);
-		$this->disallow_api_host();
+		for ( $hop = 0; ; $hop++ ) {
+			if ( ! $this->is_service_origin( $url ) ) {
+				wp_delete_file( $tmp );
+				return new WP_Error(
+					'cogvideox_download_redirect',
+					sprintf(
+						/* translators: %s: URL the service redirected to */
+						__( 'The service redirected the download to %s, outside the configured API URL; not followed.', 'cogvideox' ),
+						esc_url_raw( $this->scrub( $url ) )
+					)
+				);
+			}
+			$this->allow_api_host();
+			$response = wp_safe_remote_get(
+				$url,
+				array(
+					'timeout'     => self::DOWNLOAD_TIMEOUT,
+					'stream'      => true,
+					'filename'    => $tmp,
+					'headers'     => $this->auth_headers(),
+					'redirection' => 0,
+				)
+			);
+			$this->disallow_api_host();
+			if ( is_wp_error( $response ) ) {
+				break;
+			}
+			$code     = (int) wp_remote_retrieve_response_code( $response );
+			$location = (string) wp_remote_retrieve_header( $response, 'location' );
+			if ( ! in_array( $code, array( 301, 302, 303, 307, 308 ), true ) || '' === $location ) {
+				break;
+			}
+			if ( $hop >= self::MAX_DOWNLOAD_REDIRECTS ) {
+				wp_delete_file( $tmp );
+				return new WP_Error( 'cogvideox_download_redirect', __( 'The service redirected the download too many times.', 'cogvideox' ) );
+			}
+			$url = WP_Http::make_absolute_url( $location, $url );
+		}
 
 		if ( is_wp_error( $response ) ) {
 			wp_delete_file( $tmp );
@@ -250,6 +282,26 @@ class CogVideoX_API_Client {
 			return new WP_Error( 'cogvideox_download_empty', __( 'The service sent an empty file.', 'cogvideox' ) );
 		}
 		return $tmp;
+	}
+
+	/**
+	 * Whether a URL is on the configured service's origin: same scheme, host and port (a
+	 * missing port is the scheme's default). Only such URLs get the token.
+	 *
+	 * @param string $url URL.
+	 * @return bool
+	 */
+	public function is_service_origin( $url ) {
+		$origin = function ( $parts ) {
+			if ( ! is_array( $parts ) || empty( $parts['scheme'] ) || empty( $parts['host'] ) ) {
+				return null;
+			}
+			$scheme = strtolower( $parts['scheme'] );
+			$port   = isset( $parts['port'] ) ? (int) $parts['port'] : ( 'https' === $scheme ? 443 : 80 );
+			return array( $scheme, strtolower( trim( $parts['host'], '.' ) ), $port );
+		};
+		$service = $origin( wp_parse_url( $this->base_url ) );
+		return null !== $service && $service === $origin( wp_parse_url( (string) $url ) );
 	}
 
 	/**

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from videos import egress
 from videos.models import VideoJob
 
 
@@ -61,3 +62,33 @@ def test_control_characters_and_surrogates_are_400(owner_api, bad):
     response = post_raw(owner_api, raw)
     assert response.status_code == 400 and "prompt" in response.json()["error"]["fields"]
     assert VideoJob.objects.count() == 0
+
+
+# URLs aimed inside: every IPv4 spelling of loopback, names for it, metadata endpoints and the
+# IPv6 forms that carry a loopback or private IPv4 address (videos/egress.py judges those by it).
+INSIDE_URLS = [
+    "http://127.0.0.1:9001/cb", "http://2130706433:9001/cb", "http://0x7f.1:9001/cb", "http://127.1:9001/cb",
+    "http://localhost:9001/cb", "http://[::1]:9001/cb", "http://[::ffff:127.0.0.1]:9001/cb",
+    "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest", "http://100.64.0.1/cb",
+    "http://[::127.0.0.1]:9001/cb", "http://[::7f00:1]:9001/cb", "http://[64:ff9b::7f00:1]:9001/cb",
+    "http://[2002:7f00:1::]:9001/cb", "http://[2001:0:7f00:1::1]:9001/cb", "http://[::ffff:0:7f00:1]:9001/cb",
+    "http://[64:ff9b::a9fe:a9fe]/latest", "http://[2002:a00:1::]/cb", "http://[64:ff9b:1::7f00:1]/cb",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", INSIDE_URLS)
+def test_callback_urls_aimed_inside_are_400_and_create_nothing(owner_api, url):
+    response = owner_api.post("/api/generate", {"prompt": "a", "duration": 1, "callback_url": url}, format="json")
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()["error"]["fields"]["callback_url"])
+    assert "callback_url" in message and "refused" in message, message
+    assert VideoJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", INSIDE_URLS)
+def test_image_urls_aimed_inside_are_refused_by_the_egress_check(url):
+    # The image_url request field arrives with image-to-video; its fetch goes through
+    # egress.fetch, which runs this check first.
+    with pytest.raises(egress.EgressRefused) as refused:
+        egress.check_url(url, policy=egress.Policy(), field="image_url")
+    assert refused.value.rule in {"address", "url"} and "image_url" in str(refused.value)
