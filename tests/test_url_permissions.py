@@ -29,6 +29,7 @@ PUBLIC = {
     "login",
     "studio-login",
     "integrations-example",
+    "favicon",
 }
 # Readiness answers 503 while no worker runs (none does here): its answer, not a failure.
 NOT_READY = ("/api/health/ready/", 503)
