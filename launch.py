@@ -147,7 +147,8 @@ def prepare_database() -> None:
 def ensure_admin_account() -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+
+    from videos import services
 
     users = get_user_model()
     if users.objects.filter(is_superuser=True).exists():
@@ -156,17 +157,18 @@ def ensure_admin_account() -> None:
         return
     password = secrets.token_urlsafe(12)
     admin = users.objects.create_superuser("admin", email="", password=password)
-    token, _ = Token.objects.get_or_create(user=admin)
+    # Only the token's digest is stored: this file and this terminal are the one time it is shown.
+    token = services.rotate_account_token(admin).text
     credentials = Path(settings.DATA_DIR) / "admin-credentials.txt"
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(f"username: admin\npassword: {password}\napi token: {token.key}\n")
+        handle.write(f"username: admin\npassword: {password}\napi token: {token}\n")
     # The secrets are shown once on the operator's own terminal; when the output goes to a
     # file or a log collector, only where to read them (the owner-only file).
     if sys.stdout.isatty():
         print(
             "\nFirst start: created the admin account.\n"
-            f"  username: admin\n  password: {password}\n  API token: {token.key}\n"
+            f"  username: admin\n  password: {password}\n  API token: {token}\n"
             f"  (saved in {credentials}, readable by you only)\n",
             flush=True,
         )

@@ -1,5 +1,6 @@
-"""Reads: the status body of a job, queue positions, the system status, and what "finished in
-the last 24 hours" and "success rate" mean (monitoring/stats.py reads the same definitions)."""
+"""Reads: the status body of a job, queue positions, the system status, what "finished in
+the last 24 hours" and "success rate" mean (monitoring/stats.py reads the same definitions),
+and API tokens by their digest."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from django.utils import timezone
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
 from .isotime import iso_z
-from .models import JobStatus, LoginFailure, VideoJob, WorkerHeartbeat
+from .models import ApiToken, JobStatus, LoginFailure, ScopedTokenOrigin, TokenKind, VideoJob, WorkerHeartbeat
+from .token_rules import MAX_TOKEN_LENGTH, token_digest
 
 DAY = timedelta(hours=24)
 
@@ -276,3 +278,29 @@ def login_lockout(username: str, address: str) -> float | None:
         for at in nth:
             waits.append((at + window - now).total_seconds())
     return max(waits) if waits else None
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_for_text(text: str) -> ApiToken | None:
+    """The stored token a bearer presents (revoked and expired ones included: the caller says
+    which), found by its digest; None for anything else."""
+    if not text or len(text) > MAX_TOKEN_LENGTH:
+        return None
+    return ApiToken.objects.select_related("user").filter(digest=token_digest(text)).first()
+
+
+def token_allows_origin(token: ApiToken, origin: str) -> bool:
+    return token.allowed_origins.filter(origin=origin).exists()
+
+
+def live_scoped_token_allows_origin(origin: str) -> bool:
+    """Whether any unrevoked, unexpired scoped token may be used from `origin` (CORS: a
+    preflight carries no token, so it is answered for the origin)."""
+    return ScopedTokenOrigin.objects.filter(
+        origin=origin,
+        token__kind=TokenKind.SCOPED,
+        token__revoked_at__isnull=True,
+        token__expires_at__gt=timezone.now(),
+    ).exists()
