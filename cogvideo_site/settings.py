@@ -264,6 +264,11 @@ COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
+# Fair share at equal priority (videos/fair_share.py): an owner's load is their jobs running
+# now or started in this many seconds; the owner with the least load runs next.
+COGVIDEO_FAIR_SHARE_WINDOW_SECONDS = env_int("COGVIDEO_FAIR_SHARE_WINDOW_SECONDS", 600, minimum=1)
+# With several workers: at most this many running jobs per user (0: no cap).
+COGVIDEO_MAX_RUNNING_PER_USER = env_int("COGVIDEO_MAX_RUNNING_PER_USER", 0, minimum=0)
 # Outbound requests to URLs from outside (callback_url, image_url) go through videos/egress.py,
 # which refuses non-public addresses unless allowed here: all of them, or these networks.
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)

@@ -195,6 +195,7 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     finally:
         _current_job = None
         WorkerHeartbeat.objects.filter(name=worker_name()).update(current_job=None)
+        services.wake_up_if_waiting()
     return str(job.pk)
 
 

@@ -37,6 +37,7 @@ from .lifecycle import (
     send_finished,
     still_running,
     touch_heartbeat,
+    wake_up_if_waiting,
 )
 from .logins import Cleared, forget_account_failures, record_failed_login, unlock_logins
 from .purge import PurgeResult, purge, purgeable_jobs
@@ -82,4 +83,5 @@ __all__ = [
     "send_finished",
     "still_running",
     "touch_heartbeat",
+    "wake_up_if_waiting",
 ]
