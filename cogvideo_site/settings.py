@@ -231,14 +231,9 @@ if REDIS_URL_FOR_CACHE := os.environ.get("REDIS_URL", ""):
         }
     }
 else:
-    # Shared by every process on this host (gunicorn workers), unlike the local-memory cache:
-    # throttling counts a token's requests across all of them.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
+    # Nothing shared lives in the cache (request counters are rows: videos/rate_limits.py), and
+    # nothing in the data folder: a full disk must not break every request.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Largest accepted request body; bigger ones get 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 
@@ -264,6 +259,8 @@ COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
+# New jobs are refused (503 storage_full) while the media or data folder has less free space.
+COGVIDEO_MIN_FREE_DISK_MB = env_int("COGVIDEO_MIN_FREE_DISK_MB", 100, minimum=0)
 # Fair share at equal priority (videos/fair_share.py): an owner's load is their jobs running
 # now or started in this many seconds; the owner with the least load runs next.
 COGVIDEO_FAIR_SHARE_WINDOW_SECONDS = env_int("COGVIDEO_FAIR_SHARE_WINDOW_SECONDS", 600, minimum=1)

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from . import fair_share
+from . import disk_space, fair_share
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
 from .isotime import iso_z
@@ -190,9 +190,10 @@ def system_status(viewer=None) -> dict:
     media = settings.MEDIA_ROOT
     media.mkdir(parents=True, exist_ok=True)
     disk = shutil.disk_usage(media)
+    storage = disk_space.disk_state()
     devices = sorted({w.device for w in workers if w.device})
     status = {
-        "status": "ok" if workers else "no_workers",
+        "status": "storage_full" if storage.full else ("ok" if workers else "no_workers"),
         "model": {
             "id": model,
             "profile": profile.name,
@@ -237,7 +238,14 @@ def system_status(viewer=None) -> dict:
                 for w in workers
             ],
         },
-        "disk": {"path": str(media), "free_bytes": disk.free, "total_bytes": disk.total},
+        "disk": {
+            "path": str(media),
+            "free_bytes": disk.free,
+            "total_bytes": disk.total,
+            "min_free_bytes": storage.min_free_bytes,
+            "storage_full": storage.full,
+            "detail": storage.detail,
+        },
         "jobs_24h": {
             "completed": recent.get(JobStatus.COMPLETED, 0),
             "failed": recent.get(JobStatus.FAILED, 0),

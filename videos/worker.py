@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import services
+from . import disk_space, services
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
 from .generation.encoding import EncodingError, sha256_of, write_mp4, write_poster
@@ -323,9 +323,12 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
     except EncodingError as exc:
         services.fail_job(job, exc.code, str(exc))
     except OSError as exc:
-        services.fail_job(
-            job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
-        )
+        if disk_space.is_disk_full_error(exc):
+            services.fail_job(job, "storage_full", "Could not store the video: the server's storage is full.")
+        else:
+            services.fail_job(
+                job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
+            )
     except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
         logger.exception("job %s: storing the result failed", job.pk)
         services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])

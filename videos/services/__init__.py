@@ -19,6 +19,7 @@ from .errors import (
     QueueFull,
     RateLimited,
     ServiceError,
+    StorageFull,
     TooManyQueued,
 )
 from .lifecycle import (
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimited",
     "QueueFull",
     "ServiceError",
+    "StorageFull",
     "TooManyQueued",
     "add_warning",
     "cancel_job",
