@@ -116,6 +116,12 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Kept open: SQLite deletes the -wal and -shm files when its last connection closes,
+            # and a new connection must create them again, which fails on a full disk ("disk
+            # I/O error" on every request). While any connection stays open they stay, so
+            # reads keep answering when the disk fills up.
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 

@@ -62,6 +62,7 @@ STORAGE_FULL_MESSAGE = "The server's storage is full; new jobs are refused until
 # What the databases say when they cannot write for lack of space.
 _SQLITE_FULL = "database or disk is full"
 _POSTGRES_DISK_FULL = "53100"
+_SQLITE_IO_ERROR = "disk I/O error"
 
 
 def is_disk_full_error(exc: BaseException | None) -> bool:
@@ -73,6 +74,8 @@ def is_disk_full_error(exc: BaseException | None) -> bool:
             return True
         if _SQLITE_FULL in str(exc) or getattr(exc, "sqlstate", None) == _POSTGRES_DISK_FULL:
             return True
+        if _SQLITE_IO_ERROR in str(exc) and disk_state().free_bytes < MIB:
+            return True  # SQLite could not create its WAL files: that too is a full disk
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
