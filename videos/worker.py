@@ -334,9 +334,12 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    # Not completed (failed to store, or canceled meanwhile): leave no partial files behind.
-    for name in saved:
+    # Not completed (failed to store, or canceled meanwhile): leave no partial files behind,
+    # including a file whose save failed half-way (a full disk): storage does not remove it.
+    intended = [f"{folder}/{video_id}.mp4", f"{folder}/{video_id}.jpg"]
+    for name in dict.fromkeys([*saved, *intended]):
         try:
-            default_storage.delete(name)
+            if name in saved or default_storage.exists(name):
+                default_storage.delete(name)
         except OSError:
             logger.warning("could not delete %s", name)

@@ -158,3 +158,29 @@ def test_running_cap_per_user_passes_over_an_owner_at_the_cap(owner, stranger, s
     assert services.claim_next_job("worker-b").pk == bobs.pk
     services.fail_job(running, "test", "done")  # alice's first job ends: her next may run
     assert services.claim_next_job("worker-a").pk == second.pk
+
+
+def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path):
+    """The media folder fills up while a job runs: the job fails with storage_full (not left
+    in processing), no partial file stays, and the next job after space is back completes."""
+    from tests.support.disk import fill, mount_tmpfs, unmount
+
+    media = tmp_path / "small-disk"
+    assert mount_tmpfs(media, 2), "mounting a tmpfs needs root (the CI runs the suite as root)"
+    try:
+        job = make_job(owner)  # accepted while there is room
+        settings.MEDIA_ROOT = media
+        settings.COGVIDEO_MIN_FREE_DISK_MB = 0
+        filler = fill(media)
+        worker.run_next_job()
+        job.refresh_from_db()
+        assert (job.status, job.error_code) == (JobStatus.FAILED, "storage_full"), job.error
+        assert "storage is full" in job.error
+        assert [p.name for p in media.rglob("*") if p.is_file()] == [filler.name]
+        filler.unlink()
+        ok = make_job(owner)
+        worker.run_next_job()
+        ok.refresh_from_db()
+        assert ok.status == JobStatus.COMPLETED
+    finally:
+        unmount(media)

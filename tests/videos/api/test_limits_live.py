@@ -9,13 +9,13 @@ space, which makes the real disk "full" for the threshold check only.
 
 from __future__ import annotations
 
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.disk import fill, mount_tmpfs, unmount
 from tests.support.live import LiveService, tiny_job
 from tests.support.waiting import eventually
 
@@ -23,19 +23,10 @@ RATE, CAP, POSTS = 60, 10, 80
 TMPFS_MIB = 48
 
 
-def _mount_tmpfs(folder: Path) -> bool:
-    folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MIB}m,mode=0700", "tmpfs", str(folder)],
-        capture_output=True,
-    )
-    return done.returncode == 0
-
-
 @pytest.fixture(scope="module")
 def limited(session_dir: Path):
     data = session_dir / "limits-data"
-    on_tmpfs = _mount_tmpfs(data)
+    on_tmpfs = mount_tmpfs(data, TMPFS_MIB)
     env = {
         "COGVIDEO_DATA_DIR": str(data),  # the logs stay in the service folder, on the real disk
         "COGVIDEO_THROTTLE_GENERATE": f"{RATE}/minute",
@@ -52,7 +43,7 @@ def limited(session_dir: Path):
     finally:
         service.stop()
         if on_tmpfs:
-            subprocess.run(["umount", "-l", str(data)], check=False)
+            unmount(data)
 
 
 def _post_all(service: LiveService, token: str, count: int) -> list[httpx.Response]:
@@ -79,27 +70,13 @@ def test_concurrent_posts_meet_the_rate_and_the_cap_exactly(limited):
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
 
 
-def _fill(folder: Path) -> Path:
-    """Write a file until the folder's disk is full (ENOSPC), like any other process might."""
-    filler = folder / "filler.bin"
-    chunk = b"\0" * (1024 * 1024)
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                handle.write(chunk)
-                handle.flush()
-        except OSError:
-            pass
-    return filler
-
-
 def test_a_full_disk_refuses_new_jobs_and_keeps_reads_answering(limited):
     writer = limited.client(limited.tokens["writer"])
     reader = limited.client(limited.tokens["reader"])
     before = writer.post("/api/generate", json=tiny_job())
     assert before.status_code == 200, before.text
     task_id = before.json()["task_id"]
-    filler = _fill(limited.data) if limited.on_tmpfs else None
+    filler = fill(limited.data) if limited.on_tmpfs else None
     try:
         refused = writer.post("/api/generate", json=tiny_job(prompt="one more"))
         assert refused.status_code == 503, refused.text
