@@ -205,6 +205,9 @@ COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS = env_int("COGVIDEO_LOGIN_FAILURE_WINDOW_S
 # is the last X-Forwarded-For entry (the one nginx's $proxy_add_x_forwarded_for appends).
 # Only behind a proxy that sets it: otherwise clients could pick their own address.
 COGVIDEO_TRUST_X_FORWARDED_FOR = env_bool("COGVIDEO_TRUST_X_FORWARDED_FOR", False)
+# The reverse proxies whose X-Forwarded-For /metrics' address allow-list honours (with the
+# setting above on); a forwarded request from anywhere else has no trustworthy address.
+COGVIDEO_TRUSTED_PROXIES = env_list("COGVIDEO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 SPECTACULAR_SETTINGS = {
     "TITLE": "CogVideoX Studio API",
     "DESCRIPTION": "Self-hosted text-to-video jobs on CogVideoX. Auth: `Authorization: Bearer <token>`.",
