@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "videos.api.schema.document_common_errors",
+        "videos.api.schema.close_request_bodies",
     ],
 }
 

@@ -101,7 +101,9 @@ def nginx_headers(host: str) -> dict[str, str]:
 
 def test_documented_deployment_refuses_metrics_to_a_forwarded_outside_client(tmp_path):
     env = documented_env(tmp_path)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("COGVIDEO_") and k not in {"DATABASE_URL", "REDIS_URL"}}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith("COGVIDEO_") and k not in {"DATABASE_URL", "REDIS_URL"}
+    }
     headers = nginx_headers(env["COGVIDEO_ALLOWED_HOSTS"].split(",")[0])
     result = subprocess.run(
         [sys.executable, "-c", PROBE],

@@ -106,7 +106,11 @@ def queue_order(*, down_to_priority: int | None = None, until=None) -> list[tupl
     queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
     if down_to_priority is not None:
         queued = queued.filter(priority__gte=down_to_priority)
-    rows = list(queued.order_by("-priority", "created_at", "pk").values_list("pk", "owner_id", "priority", "created_at", "total_steps"))
+    rows = list(
+        queued.order_by("-priority", "created_at", "pk").values_list(
+            "pk", "owner_id", "priority", "created_at", "total_steps"
+        )
+    )
     shares = owner_shares({row[1] for row in rows})
     order: list[tuple] = []
     clock = timezone.now()

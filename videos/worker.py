@@ -327,7 +327,9 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             services.fail_job(job, "storage_full", "Could not store the video: the server's storage is full.")
         else:
             services.fail_job(
-                job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
+                job,
+                "storage_failed",
+                f"Could not write the video to storage ({exc.strerror or exc}); check disk space.",
             )
     except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
         logger.exception("job %s: storing the result failed", job.pk)
