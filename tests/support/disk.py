@@ -3,6 +3,7 @@ CI), filled by writing until ENOSPC, as another process on the machine might."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -23,12 +24,14 @@ def unmount(folder: Path) -> None:
 def fill(folder: Path) -> Path:
     """Write a file in `folder` until its disk is full; returns the file (delete it to free)."""
     filler = folder / "filler.bin"
-    chunk = b"\0" * (256 * 1024)
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                handle.write(chunk)
-                handle.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        size = 1024 * 1024
+        while size >= 4096:  # smaller and smaller writes, until not even a page fits
+            try:
+                os.write(fd, b"\0" * size)
+            except OSError:
+                size //= 4
+    finally:
+        os.close(fd)
     return filler
