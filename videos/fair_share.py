@@ -17,6 +17,8 @@ right after alice's running one, whatever alice has queued.
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,16 +67,14 @@ def owner_shares(owner_ids, *, now: datetime | None = None) -> dict[int, OwnerSh
     return shares
 
 
-def _turn_key(share: OwnerShare) -> tuple:
-    return (share.load, share.last_served, share.queue[0][0])
+def _turn_key(owner_id, share: OwnerShare) -> tuple:
+    return (share.load, share.last_served, share.queue[0][0], owner_id)
 
 
 def next_owner(shares: dict[int, OwnerShare]) -> int | None:
     """The owner whose turn it is among those with queued jobs."""
-    waiting = [(owner_id, share) for owner_id, share in shares.items() if share.queue]
-    if not waiting:
-        return None
-    return min(waiting, key=lambda item: _turn_key(item[1]))[0]
+    waiting = [_turn_key(owner_id, share) for owner_id, share in shares.items() if share.queue]
+    return min(waiting)[-1] if waiting else None
 
 
 def next_job_id(*, excluded_owners=()):
@@ -116,17 +116,23 @@ def queue_order(*, down_to_priority: int | None = None, until=None) -> list[tupl
     clock = timezone.now()
     for priority in sorted({row[2] for row in rows}, reverse=True):
         for share in shares.values():
-            share.queue = []
+            share.queue = deque()
         for pk, owner_id, row_priority, created_at, steps in rows:
             if row_priority == priority:
                 shares[owner_id].queue.append((created_at, (pk, owner_id, steps)))
-        while (owner_id := next_owner(shares)) is not None:
+        # A heap of turns: O(jobs x log owners), so a status poll stays cheap with a full queue.
+        turns = [_turn_key(owner_id, share) for owner_id, share in shares.items() if share.queue]
+        heapq.heapify(turns)
+        while turns:
+            owner_id = heapq.heappop(turns)[-1]
             share = shares[owner_id]
-            _created, job = share.queue.pop(0)
+            _created, job = share.queue.popleft()
             order.append(job)
             if until is not None and job[0] == until:
                 return order
             clock += timedelta(microseconds=1)
             share.load += 1
             share.last_served = clock
+            if share.queue:
+                heapq.heappush(turns, _turn_key(owner_id, share))
     return order
