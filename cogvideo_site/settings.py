@@ -294,6 +294,10 @@ COGVIDEO_QUANTIZE = env_str("COGVIDEO_QUANTIZE", "none").lower()
 # --- Processes (launch.py, cogvideo_site/launcher.py) -------------------------------------
 COGVIDEO_PORT = env_int("COGVIDEO_PORT", 7860, minimum=1)
 COGVIDEO_WEB_WORKERS = env_int("COGVIDEO_WEB_WORKERS", 2, minimum=1)
+# launch.py restarts a child that dies (backoff 1, 2, 4 ... 30 s) unless it died more than
+# this many times within the window: then it stays down (a crash loop does not heal).
+COGVIDEO_RESTART_LIMIT = env_int("COGVIDEO_RESTART_LIMIT", 5, minimum=0)
+COGVIDEO_RESTART_WINDOW_SECONDS = env_int("COGVIDEO_RESTART_WINDOW_SECONDS", 600, minimum=1)
 
 # --- Queue (django-q2) ---------------------------------------------------------------------
 # One worker per GPU. A job can run for many minutes: the timeout covers the longest job,

@@ -217,6 +217,8 @@ def system_status(viewer=None) -> dict:
             "dead": [
                 {
                     "name": w.name,
+                    "hostname": w.hostname,
+                    "pid": w.pid,
                     "last_seen": iso_z(w.last_seen),
                     "current_job": str(w.current_job) if w.current_job else None,
                 }
@@ -225,6 +227,8 @@ def system_status(viewer=None) -> dict:
             "list": [
                 {
                     "name": w.name,
+                    "hostname": w.hostname,
+                    "pid": w.pid,
                     "device": w.device,
                     "model": w.model,
                     "model_loaded": w.model_loaded,
