@@ -121,6 +121,12 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Kept open: SQLite deletes the -wal and -shm files when its last connection closes,
+            # and a new connection must create them again, which fails on a full disk ("disk
+            # I/O error" on every request). While any connection stays open they stay, so
+            # reads keep answering when the disk fills up.
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 
@@ -208,6 +214,9 @@ COGVIDEO_LOGIN_FAILURE_WINDOW_SECONDS = env_int("COGVIDEO_LOGIN_FAILURE_WINDOW_S
 # is the last X-Forwarded-For entry (the one nginx's $proxy_add_x_forwarded_for appends).
 # Only behind a proxy that sets it: otherwise clients could pick their own address.
 COGVIDEO_TRUST_X_FORWARDED_FOR = env_bool("COGVIDEO_TRUST_X_FORWARDED_FOR", False)
+# The reverse proxies whose X-Forwarded-For /metrics' address allow-list honours (with the
+# setting above on); a forwarded request from anywhere else has no trustworthy address.
+COGVIDEO_TRUSTED_PROXIES = env_list("COGVIDEO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 SPECTACULAR_SETTINGS = {
     "TITLE": "CogVideoX Studio API",
     "DESCRIPTION": "Self-hosted text-to-video jobs on CogVideoX. Auth: `Authorization: Bearer <token>`.",
@@ -222,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "videos.api.schema.document_common_errors",
+        "videos.api.schema.close_request_bodies",
     ],
 }
 
@@ -241,14 +251,9 @@ if REDIS_URL_FOR_CACHE := os.environ.get("REDIS_URL", ""):
         }
     }
 else:
-    # Shared by every process on this host (gunicorn workers), unlike the local-memory cache:
-    # throttling counts a token's requests across all of them.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
+    # Nothing shared lives in the cache (request counters are rows: videos/rate_limits.py), and
+    # nothing in the data folder: a full disk must not break every request.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Largest accepted request body; bigger ones get 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 
@@ -274,6 +279,13 @@ COGVIDEO_HEARTBEAT_SECONDS = env_int("COGVIDEO_HEARTBEAT_SECONDS", 5)
 COGVIDEO_STALE_AFTER_SECONDS = env_int("COGVIDEO_STALE_AFTER_SECONDS", 60)
 COGVIDEO_MAX_QUEUED_PER_USER = env_int("COGVIDEO_MAX_QUEUED_PER_USER", 50)
 COGVIDEO_MAX_QUEUED_TOTAL = env_int("COGVIDEO_MAX_QUEUED_TOTAL", 1000)
+# New jobs are refused (503 storage_full) while the media or data folder has less free space.
+COGVIDEO_MIN_FREE_DISK_MB = env_int("COGVIDEO_MIN_FREE_DISK_MB", 100, minimum=0)
+# Fair share at equal priority (videos/fair_share.py): an owner's load is their jobs running
+# now or started in this many seconds; the owner with the least load runs next.
+COGVIDEO_FAIR_SHARE_WINDOW_SECONDS = env_int("COGVIDEO_FAIR_SHARE_WINDOW_SECONDS", 600, minimum=1)
+# With several workers: at most this many running jobs per user (0: no cap).
+COGVIDEO_MAX_RUNNING_PER_USER = env_int("COGVIDEO_MAX_RUNNING_PER_USER", 0, minimum=0)
 # Outbound requests to URLs from outside (callback_url, image_url) go through videos/egress.py,
 # which refuses non-public addresses unless allowed here: all of them, or these networks.
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)

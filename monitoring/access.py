@@ -6,8 +6,13 @@ COGVIDEO_METRICS_ALLOWED_IPS).
 - both set: both must match;
 - neither set: loopback clients only (127.0.0.1, ::1), so a fresh install exposes nothing.
 
-The address is REMOTE_ADDR, the peer that connected: behind a reverse proxy on the same host
-every request comes from 127.0.0.1, so set a token there (see docs/MONITORING.md).
+A request that came through a reverse proxy (it carries X-Forwarded-For, Forwarded or
+X-Real-IP) is never a loopback client, even though its TCP peer is the proxy on 127.0.0.1:
+with neither setting it is refused (403), so a deployment behind nginx needs the token.
+The client address of a forwarded request is the last X-Forwarded-For entry (the one the
+proxy appended) only when COGVIDEO_TRUST_X_FORWARDED_FOR is on and the peer is one of
+COGVIDEO_TRUSTED_PROXIES; otherwise a forwarded request has no address an allow-list could
+match (its sender could have written any header), and only the token can let it in.
 """
 
 from __future__ import annotations
@@ -32,15 +37,7 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     configured = list(settings.COGVIDEO_METRICS_ALLOWED_IPS)
     if not configured and not settings.COGVIDEO_METRICS_TOKEN:
         configured = LOOPBACK
-    networks = []
-    for item in configured:
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as exc:
-            raise ImproperlyConfigured(
-                f"COGVIDEO_METRICS_ALLOWED_IPS: {item!r} is not an IP address or network ({exc})"
-            ) from exc
-    return networks
+    return _networks(configured, "COGVIDEO_METRICS_ALLOWED_IPS")
 
 
 def _presented_token(request) -> str:
@@ -49,18 +46,49 @@ def _presented_token(request) -> str:
     return value.strip() if scheme.lower() in {"bearer", "token"} else ""
 
 
+FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
+def _address(text: str):
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
+
+
+def _networks(items, name: str):
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network ({exc})") from exc
+    return networks
+
+
+def client_address(request):
+    """The client's address as far as it can be known: the TCP peer, or for a forwarded
+    request the address a trusted proxy appended (None when it cannot be known)."""
+    peer = _address(request.META.get("REMOTE_ADDR", ""))
+    if not any(request.META.get(header) for header in FORWARDING_HEADERS):
+        return peer
+    proxies = _networks(settings.COGVIDEO_TRUSTED_PROXIES, "COGVIDEO_TRUSTED_PROXIES")
+    trusted = settings.COGVIDEO_TRUST_X_FORWARDED_FOR and peer is not None and any(peer in n for n in proxies)
+    if not trusted:
+        return None
+    return _address(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1])
+
+
 def check_metrics_access(request) -> Denied | None:
     """None when the request may read the metrics, else why not (401 or 403)."""
     networks = allowed_networks()
     if networks:
-        try:
-            address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-        except ValueError:
-            return Denied(403, "Metrics are not available from this address.")
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped
-        if not any(address in network for network in networks):
-            return Denied(403, "Metrics are not available from this address.")
+        address = client_address(request)
+        if address is None or not any(address in network for network in networks):
+            forwarded = any(request.META.get(header) for header in FORWARDING_HEADERS)
+            hint = " Behind a reverse proxy, set COGVIDEO_METRICS_TOKEN." if forwarded else ""
+            return Denied(403, "Metrics are not available from this address." + hint)
     expected = settings.COGVIDEO_METRICS_TOKEN
     if expected and not hmac.compare_digest(_presented_token(request).encode(), expected.encode()):
         return Denied(401, "A valid metrics bearer token is required.")

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 
+from videos.disk_space import disk_state
 from videos.selectors import live_workers
 
 logger = logging.getLogger(__name__)
@@ -59,10 +60,21 @@ def check_workers() -> tuple[bool, str, int]:
     return True, "ok", alive
 
 
+def check_storage() -> tuple[bool, str]:
+    """Room for new jobs (videos/disk_space.py). Reported, but it does not make the service
+    unready: with a full disk reads still answer, so a load balancer keeps routing them."""
+    try:
+        state = disk_state()
+    except OSError as exc:
+        return False, f"cannot read free space: {type(exc).__name__}"
+    return not state.full, state.detail
+
+
 def readiness() -> dict:
     db_ok, db_detail = check_database()
     broker_ok, broker_detail = check_broker()
     workers_ok, workers_detail, alive = check_workers() if db_ok else (False, "database unreachable", 0)
+    storage_ok, storage_detail = check_storage()
     ready = db_ok and broker_ok and workers_ok
     if not ready:
         logger.info("not ready: database=%s broker=%s workers=%s", db_detail, broker_detail, workers_detail)
@@ -72,5 +84,7 @@ def readiness() -> dict:
             "database": {"ok": db_ok, "detail": db_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail, "kind": "redis" if settings.REDIS_URL else "orm"},
             "workers": {"ok": workers_ok, "detail": workers_detail, "alive": alive},
+            "storage": {"ok": storage_ok, "detail": storage_detail, "blocks_readiness": False},
         },
+        "accepting_jobs": ready and storage_ok,
     }

@@ -10,7 +10,42 @@ here: they need no clean-up when a process exits (live gauges would).
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import logging
+import mmap
+import os
+
+from prometheus_client import Counter, Histogram, mmap_dict, values
+
+logger = logging.getLogger(__name__)
+
+
+class AllocatedMmapedDict(mmap_dict.MmapedDict):
+    """prometheus-client's value file with its blocks allocated before they are mapped.
+
+    The library grows a file with truncate(), which leaves it sparse; on a full disk the first
+    write to a new page of the mapping then kills the process with SIGBUS (a gunicorn worker
+    died that way when the data folder filled up). Allocating first turns a full disk into an
+    OSError, and the request's numbers are dropped instead (see observe)."""
+
+    def __init__(self, filename, read_mode=False):
+        super().__init__(filename, read_mode)
+        if not read_mode:
+            os.posix_fallocate(self._f.fileno(), 0, self._capacity)
+
+    def _init_value(self, key):
+        needed = self._used + len(key.encode("utf-8")) + 32  # entry: size, key, padding, 2 doubles
+        if needed > self._capacity:
+            capacity = self._capacity
+            while needed > capacity:
+                capacity *= 2
+            self._f.truncate(capacity)
+            os.posix_fallocate(self._f.fileno(), 0, capacity)
+            self._capacity = capacity
+            self._m = mmap.mmap(self._f.fileno(), capacity)
+        super()._init_value(key)
+
+
+values.MmapedDict = AllocatedMmapedDict  # what MultiProcessValue opens its files with
 
 # Latency buckets for an API that mostly answers from the database in milliseconds, with
 # downloads of large MP4s at the slow end.
@@ -33,5 +68,8 @@ request_seconds = Histogram(
 
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
     method = method if method in KNOWN_METHODS else "OTHER"
-    requests_total.labels(method, endpoint, str(status)).inc()
-    request_seconds.labels(method, endpoint).observe(seconds)
+    try:
+        requests_total.labels(method, endpoint, str(status)).inc()
+        request_seconds.labels(method, endpoint).observe(seconds)
+    except OSError as exc:  # a full disk under COGVIDEO_METRICS_DIR: the answer matters more
+        logger.warning("request not counted in the metrics: %s", exc)

@@ -111,7 +111,8 @@ def anon_api():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the cache; user ids repeat between tests."""
+    """Nothing shared lives in the cache now (request counters are database rows, rolled back
+    with each test); cleared anyway so no test sees another's cached values."""
     from django.core.cache import cache
 
     cache.clear()

@@ -64,7 +64,7 @@ REQUEST_FIELDS = {
     "template": text_field(max_length=64, allow_null=True, slug=True),
     "variables": object_field,
     "callback_url": text_field(max_length=2000, checks=[check_callback_url]),
-    "metadata": json_field(checks=[check_metadata]),
+    "metadata": json_field(checks=[check_metadata], object_only=True),
 }
 
 

@@ -224,6 +224,21 @@ class LoginFailure(models.Model):
         return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class RateCounter(models.Model):
+    """One request counter per subject (a user id) and scope (a key of
+    COGVIDEO_THROTTLE_RATES): `hits` in the window that began at `window_started` (Unix
+    seconds). Incremented by one atomic upsert (videos/rate_limits.py), so concurrent
+    requests on every web process and host count exactly."""
+
+    scope = models.CharField(max_length=32)
+    subject = models.CharField(max_length=64)
+    window_started = models.FloatField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "subject"], name="rate_counter_unique_subject")]
+
+
 class TokenKind(models.TextChoices):
     ACCOUNT = "account", "account token"
     SCOPED = "scoped", "scoped browser token"

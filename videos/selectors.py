@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from . import disk_space, fair_share
 from .generation.engine import model_setting
 from .generation.profiles import profile_for
 from .isotime import iso_z
@@ -36,12 +37,40 @@ def register_system_status_extension(extend: SystemStatusExtension) -> None:
 
 
 def queue_position(job: VideoJob) -> int | None:
+    """1 for the job the next free worker claims, by the claim's own rule (fair_share)."""
+    return queue_standing(job)[0]
+
+
+def queue_standing(job: VideoJob) -> tuple[int | None, float | None]:
+    """(queue position, ETA in seconds) of a queued job, both from the claim order that
+    videos/fair_share.py simulates; (None, the worker's ETA) for a job that is not queued.
+    The ETA is the steps ahead of it (running jobs' remaining ones included), plus its own,
+    at the recent seconds per step, shared among the live workers; None with no history."""
     if job.status != JobStatus.QUEUED:
-        return None
-    ahead = VideoJob.objects.filter(status=JobStatus.QUEUED).filter(
-        Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
+        return None, job.eta_seconds
+    order = fair_share.queue_order(down_to_priority=job.priority, until=job.pk)
+    position = next((index for index, entry in enumerate(order, start=1) if entry[0] == job.pk), len(order) + 1)
+    per_step = seconds_per_step()
+    if per_step is None:
+        return position, None
+    running = VideoJob.objects.filter(status=JobStatus.PROCESSING).values_list("eta_seconds", "total_steps", "step")
+    running_left = sum(eta if eta is not None else max(0, total - step) * per_step for eta, total, step in running)
+    steps_ahead = sum(steps for _pk, _owner, steps in order[: position - 1]) + job.total_steps
+    workers = max(1, live_workers().count())
+    return position, (running_left + steps_ahead * per_step) / workers
+
+
+def seconds_per_step(sample: int = 20) -> float | None:
+    """Mean wall seconds per denoising step of the last `sample` jobs the workers completed
+    (decode and encode included, so it is a whole job's cost per step)."""
+    recent = (
+        VideoJob.objects.filter(status=JobStatus.COMPLETED, reused_from__isnull=True, started_at__isnull=False)
+        .filter(total_steps__gt=0, finished_at__gte=timezone.now() - DAY)
+        .order_by("-finished_at")
+        .values_list("started_at", "finished_at", "total_steps")[:sample]
     )
-    return ahead.count() + 1
+    rates = [(finished - started).total_seconds() / steps for started, finished, steps in recent]
+    return sum(rates) / len(rates) if rates else None
 
 
 def absolute(path: str, request=None) -> str:
@@ -53,6 +82,7 @@ def absolute(path: str, request=None) -> str:
 def job_status_body(job: VideoJob, request=None) -> dict:
     # result_video: the job's own video, or the earlier one a same-request reuse answered with.
     video = job.result_video if job.status == JobStatus.COMPLETED else None
+    position, eta = queue_standing(job)
     body = {
         "task_id": str(job.id),
         "status": job.status,
@@ -60,8 +90,8 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "step": job.step,
         "total_steps": job.total_steps,
         "stage": job.stage,
-        "eta_seconds": round(job.eta_seconds, 1) if job.eta_seconds is not None else None,
-        "queue_position": queue_position(job),
+        "eta_seconds": round(eta, 1) if eta is not None else None,
+        "queue_position": position,
         "video_id": str(video.id) if video else None,
         "video_url": None,
         "thumbnail_url": None,
@@ -162,9 +192,10 @@ def system_status(viewer=None) -> dict:
     media = settings.MEDIA_ROOT
     media.mkdir(parents=True, exist_ok=True)
     disk = shutil.disk_usage(media)
+    storage = disk_space.disk_state()
     devices = sorted({w.device for w in workers if w.device})
     status = {
-        "status": "ok" if workers else "no_workers",
+        "status": "storage_full" if storage.full else ("ok" if workers else "no_workers"),
         "model": {
             "id": model,
             "profile": profile.name,
@@ -213,7 +244,14 @@ def system_status(viewer=None) -> dict:
                 for w in workers
             ],
         },
-        "disk": {"path": str(media), "free_bytes": disk.free, "total_bytes": disk.total},
+        "disk": {
+            "path": str(media),
+            "free_bytes": disk.free,
+            "total_bytes": disk.total,
+            "min_free_bytes": storage.min_free_bytes,
+            "storage_full": storage.full,
+            "detail": storage.detail,
+        },
         "jobs_24h": {
             "completed": recent.get(JobStatus.COMPLETED, 0),
             "failed": recent.get(JobStatus.FAILED, 0),

@@ -227,7 +227,10 @@ def object_field(value):
 object_field.kind = FieldKind("object", allow_null=False)
 
 
-def json_field(*, checks=()):
+def json_field(*, checks=(), object_only: bool = False):
+    """Any JSON value (not null); `object_only` says the checks take JSON objects only, so
+    the schema describes it as one."""
+
     def check(value):
         if value is None:
             raise ValidationError(NOT_NULL)
@@ -238,5 +241,5 @@ def json_field(*, checks=()):
         _collect(value, checks)
         return value
 
-    check.kind = FieldKind("json", allow_null=False)
+    check.kind = FieldKind("object" if object_only else "json", allow_null=False)
     return check

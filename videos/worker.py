@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import services, worker_supervision
+from . import disk_space, services, worker_supervision
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
 from .generation.encoding import EncodingError, sha256_of, write_mp4, write_poster
@@ -201,6 +201,7 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     finally:
         _current_job = None
         WorkerHeartbeat.objects.filter(name=worker_name()).update(current_job=None)
+        services.wake_up_if_waiting()
     return str(job.pk)
 
 
@@ -328,17 +329,25 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
     except EncodingError as exc:
         services.fail_job(job, exc.code, str(exc))
     except OSError as exc:
-        services.fail_job(
-            job, "storage_failed", f"Could not write the video to storage ({exc.strerror or exc}); check disk space."
-        )
+        if disk_space.is_disk_full_error(exc):
+            services.fail_job(job, "storage_full", "Could not store the video: the server's storage is full.")
+        else:
+            services.fail_job(
+                job,
+                "storage_failed",
+                f"Could not write the video to storage ({exc.strerror or exc}); check disk space.",
+            )
     except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
         logger.exception("job %s: storing the result failed", job.pk)
         services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    # Not completed (failed to store, or canceled meanwhile): leave no partial files behind.
-    for name in saved:
+    # Not completed (failed to store, or canceled meanwhile): leave no partial files behind,
+    # including a file whose save failed half-way (a full disk): storage does not remove it.
+    intended = [f"{folder}/{video_id}.mp4", f"{folder}/{video_id}.jpg"]
+    for name in dict.fromkeys([*saved, *intended]):
         try:
-            default_storage.delete(name)
+            if name in saved or default_storage.exists(name):
+                default_storage.delete(name)
         except OSError:
             logger.warning("could not delete %s", name)

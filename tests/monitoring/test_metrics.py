@@ -83,6 +83,34 @@ def test_token_and_networks_must_both_match(db, settings):
     assert Client(REMOTE_ADDR="203.0.113.9").get("/metrics", **auth).status_code == 403
 
 
+def test_a_forwarded_request_is_never_a_loopback_client(db, settings):
+    """nginx on the same host connects from 127.0.0.1 and adds X-Forwarded-For: without a
+    token or networks, the outside client behind it is refused, trusted proxy or not."""
+    settings.COGVIDEO_METRICS_TOKEN = ""
+    settings.COGVIDEO_METRICS_ALLOWED_IPS = []
+    for trust in (False, True):
+        settings.COGVIDEO_TRUST_X_FORWARDED_FOR = trust
+        for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"):
+            forwarded = Client(REMOTE_ADDR="127.0.0.1", **{header: "203.0.113.9"}).get("/metrics")
+            assert forwarded.status_code == 403 and b"COGVIDEO_METRICS_TOKEN" in forwarded.content
+
+
+def test_allowed_networks_honour_x_forwarded_for_only_from_trusted_proxies(db, settings):
+    settings.COGVIDEO_METRICS_TOKEN = ""
+    settings.COGVIDEO_METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    settings.COGVIDEO_TRUST_X_FORWARDED_FOR = True
+    settings.COGVIDEO_TRUSTED_PROXIES = ["127.0.0.1"]
+    via_proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.1.1.1")
+    assert via_proxy.get("/metrics").status_code == 200  # the entry the proxy appended counts
+    spoofed = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.1.1, 203.0.113.9")
+    assert spoofed.get("/metrics").status_code == 403
+    # From a peer that is not a configured proxy the header says nothing.
+    assert Client(REMOTE_ADDR="192.0.2.5", HTTP_X_FORWARDED_FOR="10.1.1.1").get("/metrics").status_code == 403
+    assert Client(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="10.2.2.2").get("/metrics").status_code == 403
+    settings.COGVIDEO_TRUST_X_FORWARDED_FOR = False
+    assert via_proxy.get("/metrics").status_code == 403
+
+
 def test_a_bad_network_setting_is_a_clear_error(db, settings):
     from django.core.exceptions import ImproperlyConfigured
 

@@ -125,3 +125,58 @@ def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp
     worker.run_next_job()
     ok.refresh_from_db()
     assert ok.status == JobStatus.COMPLETED
+
+
+# --- Fair share (videos/fair_share.py) --------------------------------------------------------
+
+
+def test_one_users_flood_does_not_starve_another(owner, stranger, django_assert_max_num_queries):
+    """alice runs one job and has 20 queued; bob's one job is the next claimed, and his
+    status said so before the claim."""
+    from videos.selectors import queue_position
+
+    running = make_job(owner)
+    assert services.claim_next_job("worker-a").pk == running.pk
+    flood = [make_job(owner) for _ in range(20)]
+    bobs = make_job(stranger)
+    assert queue_position(bobs) == 1 and queue_position(flood[0]) == 2 and queue_position(flood[1]) == 3
+    with django_assert_max_num_queries(8):
+        claimed = services.claim_next_job("worker-b")
+    assert claimed.pk == bobs.pk
+    # Then alice and bob take turns while both have work; alice's own jobs stay in order.
+    later = make_job(stranger)
+    assert [services.claim_next_job("w").pk for _ in range(3)] == [flood[0].pk, later.pk, flood[1].pk]
+
+
+def test_running_cap_per_user_passes_over_an_owner_at_the_cap(owner, stranger, settings):
+    settings.COGVIDEO_MAX_RUNNING_PER_USER = 1
+    first, second = make_job(owner), make_job(owner)
+    running = services.claim_next_job("worker-a")
+    assert running.pk == first.pk
+    assert services.claim_next_job("worker-b") is None  # alice is at her cap; bob has nothing
+    bobs = make_job(stranger)
+    assert services.claim_next_job("worker-b").pk == bobs.pk
+    services.fail_job(running, "test", "done")  # alice's first job ends: her next may run
+    assert services.claim_next_job("worker-a").pk == second.pk
+
+
+def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path):
+    """The media folder fills up while a job runs: the job fails with storage_full (not left
+    in processing) and no partial file stays (a worker keeps serving after a storage failure:
+    test_unwritable_media_fails_cleanly_and_leaves_no_files)."""
+    from tests.support.disk import fill, mount_tmpfs, unmount
+
+    media = tmp_path / "small-disk"
+    assert mount_tmpfs(media, 2), "mounting a tmpfs needs root (the CI runs the suite as root)"
+    try:
+        job = make_job(owner)  # accepted while there is room
+        settings.MEDIA_ROOT = media
+        settings.COGVIDEO_MIN_FREE_DISK_MB = 0
+        filler = fill(media)
+        worker.run_next_job()
+        job.refresh_from_db()
+        assert (job.status, job.error_code) == (JobStatus.FAILED, "storage_full"), job.error
+        assert "storage is full" in job.error
+        assert [p.name for p in media.rglob("*") if p.is_file()] == [filler.name]
+    finally:
+        unmount(media)

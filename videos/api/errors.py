@@ -11,7 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ..services import ServiceError
+from .. import disk_space
+from ..services import ServiceError, StorageFull
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ def _flatten(detail):
 
 
 def api_exception_handler(exc, context):
+    if not isinstance(exc, exceptions.APIException | ServiceError) and disk_space.is_disk_full_error(exc):
+        # A write that failed for lack of space (an idempotency record, a counter): the
+        # request is refused clearly, like a new job is (services.create.check_storage).
+        logger.warning("%s refused: storage full (%s)", context.get("request") and context["request"].path, exc)
+        exc = StorageFull(disk_space.STORAGE_FULL_MESSAGE, retry_after=60)
     if isinstance(exc, ServiceError):
         response = Response(error_body(exc.status, exc.message, exc.code, **exc.extra), status=exc.status)
         if exc.extra.get("retry_after"):

@@ -33,6 +33,19 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+# Request bodies whose validator refuses fields it does not know (job_specs.parse_generate_request):
+# the schema says so, so generated clients and fuzzers know an extra field is an error.
+CLOSED_REQUEST_BODIES = ("GenerateRequestRequest",)
+
+
+def close_request_bodies(result, generator, request, public):
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in CLOSED_REQUEST_BODIES:
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
+    return result
+
+
 def document_common_errors(result, generator, request, public):
     """Every authenticated operation can answer 401 (bad token) and 429 (rate limit), and every
     one that takes input 400, all in the one error shape: say so once here, not on each view."""

@@ -1,4 +1,6 @@
-"""Per-token request rates (429 + Retry-After), counted by videos/rate_limits.py.
+"""Per-token request rates (429 + Retry-After), counted by videos/rate_limits.py (rows in
+the database). A counter that cannot be written lets the request through: a full disk must
+not take reads down with it.
 
 The rate of new jobs ("generate") is not a DRF throttle: services.create_job applies it to
 every door that creates jobs (API, studio, admin), see services.create.check_generate_rate.
@@ -6,10 +8,15 @@ every door that creates jobs (API, studio, admin), see services.create.check_gen
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from rest_framework.throttling import BaseThrottle
 
 from .. import rate_limits
 from ..models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 
 class _FixedWindowThrottle(BaseThrottle):
@@ -19,7 +26,13 @@ class _FixedWindowThrottle(BaseThrottle):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return True  # anonymous requests are refused by authentication, not counted here
-        self.retry_after = rate_limits.hit(self.scope, user.pk)
+        try:
+            self.retry_after = rate_limits.hit(self.scope, user.pk)
+        except DatabaseError as exc:
+            # The counter could not be written (a full disk under SQLite, a read-only replica):
+            # reads keep answering; new jobs are refused on their own (storage_full, 503).
+            logger.warning("request rate %s not counted: %s", self.scope, exc)
+            self.retry_after = None
         return self.retry_after is None
 
     def wait(self) -> float:

@@ -190,8 +190,9 @@ class BatchRunner:
                     source=BATCH_SOURCE,
                     priority=self.priority,
                 )
-            except (services.TooManyQueued, services.QueueFull):
-                self.waiting_for_room = True  # the service's caps: wait for the queue to drain
+            except (services.TooManyQueued, services.QueueFull, services.StorageFull):
+                # The service's caps, or a full disk: wait for the queue to drain (or space).
+                self.waiting_for_room = True
                 return
             except services.ServiceError as exc:
                 result.status, result.error = REJECTED, exc.message

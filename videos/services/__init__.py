@@ -20,6 +20,7 @@ from .errors import (
     QueueFull,
     RateLimited,
     ServiceError,
+    StorageFull,
     TooManyQueued,
 )
 from .lifecycle import (
@@ -38,6 +39,7 @@ from .lifecycle import (
     send_finished,
     still_running,
     touch_heartbeat,
+    wake_up_if_waiting,
 )
 from .logins import Cleared, forget_account_failures, record_failed_login, unlock_logins
 from .purge import PurgeResult, purge, purgeable_jobs
@@ -80,6 +82,7 @@ __all__ = [
     "RateLimited",
     "QueueFull",
     "ServiceError",
+    "StorageFull",
     "TooManyQueued",
     "add_warning",
     "cancel_job",
@@ -103,4 +106,5 @@ __all__ = [
     "send_finished",
     "still_running",
     "touch_heartbeat",
+    "wake_up_if_waiting",
 ]

@@ -4,17 +4,18 @@ commit."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .. import rate_limits, reuse
+from .. import disk_space, rate_limits, reuse
 from ..canonical_json import digest
 from ..job_log import log_job_event
 from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
-from .errors import QueueFull, RateLimited, TooManyQueued
+from .errors import QueueFull, RateLimited, StorageFull, TooManyQueued
 from .idempotency import bound_job, check_same_request
 from .lifecycle import enqueue_job, send_finished
 from .tokens import check_job_quota
@@ -96,6 +97,7 @@ def create_job(
         existing = bound_job(owner, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
+    check_storage()
     check_job_quota(api_token)
     check_generate_rate(owner, source)  # a replay above creates nothing, so it is not counted
     fields = {
@@ -116,16 +118,10 @@ def create_job(
             existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
             return check_same_request(existing, fingerprint), False
         return job, True
-    queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
-    if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
-        raise QueueFull("The queue is full; try again in a few minutes.", retry_after=60)
-    if queued.filter(owner=owner).count() >= settings.COGVIDEO_MAX_QUEUED_PER_USER:
-        raise TooManyQueued(
-            f"You already have {settings.COGVIDEO_MAX_QUEUED_PER_USER} queued jobs; wait for some to finish.",
-            retry_after=30,
-        )
     try:
-        with transaction.atomic():
+        with _storage_full_as_refusal(), transaction.atomic():
+            _serialize_job_creation()
+            _check_queue_caps(owner)
             job = VideoJob.objects.create(**job_fields(owner, spec, reuse_key=key, **fields))
             transaction.on_commit(lambda: enqueue_job(job))
     except IntegrityError:
@@ -135,6 +131,54 @@ def create_job(
     logger.info("job %s created by user %s", job.id, owner.pk)
     log_job_event(job, "created")
     return job, True
+
+
+def check_storage() -> None:
+    """StorageFull (503) while the media or data folder is below COGVIDEO_MIN_FREE_DISK_MB
+    free: a job accepted now could not be stored."""
+    state = disk_space.disk_state()
+    if state.full:
+        logger.warning("new job refused: %s", state.detail)
+        raise StorageFull(disk_space.STORAGE_FULL_MESSAGE, retry_after=60)
+
+
+@contextmanager
+def _storage_full_as_refusal():
+    """A write that fails for lack of space (below the threshold's radar: another process
+    filled the disk) refuses the job like check_storage, instead of a 500."""
+    try:
+        yield
+    except DatabaseError as exc:
+        if disk_space.is_disk_full_error(exc) and not isinstance(exc, IntegrityError):
+            logger.warning("new job refused: the database could not write (%s)", exc)
+            raise StorageFull(disk_space.STORAGE_FULL_MESSAGE, retry_after=60) from None
+        raise
+
+
+def _serialize_job_creation() -> None:
+    """Make the queue caps exact: the count and the insert run in one transaction that no
+    other job creation overlaps. SQLite's IMMEDIATE transactions take the write lock when they
+    begin, so they are serialized already; on PostgreSQL a transaction-scoped advisory lock
+    does it (released at commit or rollback). Job creation is rare enough (a per-user rate of
+    a few a minute) for one lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_CREATION_LOCK])
+
+
+# An arbitrary constant key for pg_advisory_xact_lock, the same in every process.
+JOB_CREATION_LOCK = 0x636F67766964  # "cogvid"
+
+
+def _check_queue_caps(owner) -> None:
+    queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
+    if queued.count() >= settings.COGVIDEO_MAX_QUEUED_TOTAL:
+        raise QueueFull("The queue is full; try again in a few minutes.", retry_after=60)
+    if queued.filter(owner=owner).count() >= settings.COGVIDEO_MAX_QUEUED_PER_USER:
+        raise TooManyQueued(
+            f"You already have {settings.COGVIDEO_MAX_QUEUED_PER_USER} queued jobs; wait for some to finish.",
+            retry_after=30,
+        )
 
 
 def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields) -> VideoJob:

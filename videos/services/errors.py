@@ -19,6 +19,11 @@ class QueueFull(ServiceError):
     status = 503
 
 
+class StorageFull(ServiceError):
+    code = "storage_full"
+    status = 503
+
+
 class TooManyQueued(ServiceError):
     code = "too_many_queued"
     status = 429

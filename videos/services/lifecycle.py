@@ -8,10 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
+from .. import fair_share
 from ..job_log import log_job_event
 from ..models import JobStatus, Video, VideoJob
 from ..signals import job_finished
@@ -104,33 +107,61 @@ def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
 
 
 def claim_next_job(worker: str) -> VideoJob | None:
-    """Take the best queued job (highest priority, then oldest) with a conditional update,
-    so two workers (or a duplicate delivery) can never run the same job."""
+    """Take the next job by the queue's rule (videos/fair_share.py: priority, then fair share
+    across owners, then age) with a conditional update, so two workers (or a duplicate
+    delivery) can never run the same job. With COGVIDEO_MAX_RUNNING_PER_USER, owners at the
+    cap are passed over; the cap is re-checked under a lock on the owner's user row, so two
+    workers claiming at once cannot both take the owner's last slot."""
+    cap = settings.COGVIDEO_MAX_RUNNING_PER_USER
+    excluded: set = set()
     for _attempt in range(20):
-        candidate = (
-            VideoJob.objects.filter(status=JobStatus.QUEUED)
-            .order_by("-priority", "created_at")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        if cap > 0:
+            excluded |= set(
+                VideoJob.objects.filter(status=JobStatus.PROCESSING)
+                .values("owner_id")
+                .annotate(n=Count("id"))
+                .filter(n__gte=cap)
+                .values_list("owner_id", flat=True)
+            )
+        candidate = fair_share.next_job_id(excluded_owners=excluded)
         if candidate is None:
             return None
-        now = timezone.now()
-        claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
-            status=JobStatus.PROCESSING,
-            worker=worker,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            stage="starting",
-            progress=0,
-            step=0,
-        )
+        with transaction.atomic():
+            if cap > 0:
+                owner_id = VideoJob.objects.filter(pk=candidate).values_list("owner_id", flat=True).first()
+                list(get_user_model().objects.select_for_update().filter(pk=owner_id).values_list("pk"))
+                if fair_share.running_count(owner_id) >= cap:
+                    excluded.add(owner_id)
+                    continue
+            now = timezone.now()
+            claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
+                status=JobStatus.PROCESSING,
+                worker=worker,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=F("attempts") + 1,
+                stage="starting",
+                progress=0,
+                step=0,
+            )
         if claimed:
             job = VideoJob.objects.get(pk=candidate)
             log_job_event(job, "started")
             return job
     return None
+
+
+def wake_up_if_waiting() -> bool:
+    """With a per-user running cap, a wake-up can find only capped owners' jobs and claim
+    nothing; the worker calls this when a job ends, so those jobs get a fresh wake-up then
+    (an extra one is harmless: it finds nothing and does nothing)."""
+    if settings.COGVIDEO_MAX_RUNNING_PER_USER <= 0:
+        return False
+    waiting = VideoJob.objects.filter(status=JobStatus.QUEUED).order_by("-priority", "created_at").first()
+    if waiting is None:
+        return False
+    enqueue_job(waiting)
+    return True
 
 
 def touch_heartbeat(job_id, worker: str) -> None:

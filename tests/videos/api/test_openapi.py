@@ -12,9 +12,11 @@ import pytest
 import schemathesis
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -43,6 +45,21 @@ def test_swagger_ui_is_served_from_local_static_files(live):
         assert httpx.get(live.url + src).status_code == 200, src
     schema = httpx.get(live.url + "/api/schema", params={"format": "json"}).json()
     assert "/api/generate" in schema["paths"] and "/api/status/{task_id}" in schema["paths"]
+
+
+def test_the_schema_closes_the_generate_body_as_the_server_does(owner_api):
+    """What the schema forbids the server refuses, and the other way round: extra fields and a
+    null metadata (the schema once allowed both)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    body = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["GenerateRequestRequest"]
+    assert body["additionalProperties"] is False
+    assert body["properties"]["metadata"]["type"] == "object" and not body["properties"]["metadata"].get("nullable")
+    tiny = {"prompt": "a fox", "duration": 1, "resolution": "64x64"}
+    for wrong, field in (({"extra": 1}, "extra"), ({"metadata": None}, "metadata"), ({"metadata": [1]}, "metadata")):
+        response = owner_api.post("/api/generate", {**tiny, **wrong}, format="json")
+        assert response.status_code == 400 and field in response.json()["error"]["fields"], response.json()
+    assert owner_api.post("/api/generate", {**tiny, "metadata": {"post": 7}}, format="json").status_code == 200
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +108,27 @@ def test_generated_requests_never_break_the_api(fuzz_service):
         exercise()
     assert "POST /api/generate" in sent and "GET /api/status/{task_id}" in sent
     assert sum(sent.values()) >= 1000, sent
+
+
+NEGATIVE_EXAMPLES = 25
+
+
+@pytest.mark.live
+def test_generated_requests_never_break_the_api_with_invalid_bodies(fuzz_service):
+    """Bodies that break the schema (wrong types, extra fields, nulls): every one is refused
+    with a 4xx in the one error shape, never accepted and never a 5xx. Bounded: one operation,
+    NEGATIVE_EXAMPLES cases."""
+    api = schemathesis.openapi.from_url(fuzz_service.url + "/api/schema?format=json")
+    operation = api["/api/generate"]["POST"]
+    headers = {"Authorization": f"Bearer {fuzz_service.token}"}
+    sent = []
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    @settings(max_examples=NEGATIVE_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def exercise(case):
+        response = case.call_and_validate(headers=headers, checks=[not_a_server_error, negative_data_rejection])
+        one_error_shape(response)
+        sent.append(response.status_code)
+
+    exercise()
+    assert len(sent) >= NEGATIVE_EXAMPLES // 2 and all(400 <= code < 500 for code in sent), sent

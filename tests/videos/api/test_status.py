@@ -35,6 +35,29 @@ def test_queue_position_counts_jobs_ahead(owner_api, owner, stranger):
     assert owner_api.get(f"/api/status/{second.id}").json()["queue_position"] == 2
 
 
+def test_queue_position_and_eta_follow_fair_share(owner_api, stranger_api, owner, stranger):
+    """alice runs one job and floods 20 more; bob's single job is next in line, and the ETAs
+    (from the recent seconds per step) grow along the same order."""
+    from django.utils import timezone
+
+    from videos import services
+    from videos.models import VideoJob
+
+    done = make_job(owner)
+    started = timezone.now() - timezone.timedelta(seconds=4)
+    VideoJob.objects.filter(pk=done.pk).update(
+        status=JobStatus.COMPLETED, started_at=started, finished_at=timezone.now()
+    )
+    make_job(owner)
+    services.claim_next_job("worker-a")  # alice's job runs
+    flood = [make_job(owner) for _ in range(20)]
+    bobs = make_job(stranger)
+    mine = stranger_api.get(f"/api/status/{bobs.id}").json()
+    hers = [owner_api.get(f"/api/status/{job.id}").json() for job in (flood[0], flood[-1])]
+    assert (mine["queue_position"], hers[0]["queue_position"], hers[1]["queue_position"]) == (1, 2, 21)
+    assert 0 < mine["eta_seconds"] < hers[0]["eta_seconds"] < hers[1]["eta_seconds"]
+
+
 def test_completed_job_has_video_links(owner_api, owner):
     job = make_job(owner)
     assert worker.run_next_job() == str(job.id)
