@@ -98,7 +98,7 @@ def studio(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "profile": profile,
-        "durations": range(1, profile.max_duration + 1),
+        "durations": profile.durations,
         "resolutions": _resolutions(profile),
         "default_resolution": f"{profile.native_width}x{profile.native_height}",
         "templates": active_templates(),
