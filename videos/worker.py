@@ -33,11 +33,9 @@ from .generation.encoding import (
     DEFAULT_PAD_COLOR,
     Delivery,
     EncodingError,
+    encode,
     sha256_of,
-    write_mp4,
     write_poster,
-    write_preview,
-    write_webm,
 )
 from .generation.engine import (
     GenerationCanceled,
@@ -357,20 +355,15 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         frames = output.frames
         render_fps = params.get("render_fps", params["fps"])
         delivery = delivery_for(params, frames)
-        paths = {"mp4": scratch / f"{video_id}.mp4", "poster": scratch / f"{video_id}.jpg"}
+        paths = {"mp4": scratch / f"{video_id}.mp4", "preview": scratch / f"{video_id}.preview.webp"}
+        if "webm" in params.get("formats", ()):
+            paths["webm"] = scratch / f"{video_id}.webm"
         encode_started = time.perf_counter()
-        write_mp4(frames, render_fps, paths["mp4"], delivery)
+        # One ffmpeg run makes every file: the interpolation and fitting happen once.
+        encode(frames, render_fps, delivery, paths)
+        paths["poster"] = scratch / f"{video_id}.jpg"
         write_poster(frames, paths["poster"], delivery)
         timings["encode_seconds"] = time.perf_counter() - encode_started
-        started = time.perf_counter()
-        paths["preview"] = scratch / f"{video_id}.preview.webp"
-        write_preview(frames, render_fps, paths["preview"], delivery)
-        timings["preview_seconds"] = time.perf_counter() - started
-        if "webm" in params.get("formats", ()):
-            started = time.perf_counter()
-            paths["webm"] = scratch / f"{video_id}.webm"
-            write_webm(frames, render_fps, paths["webm"], delivery)
-            timings["webm_seconds"] = time.perf_counter() - started
         names = {}
         for variant, path in paths.items():
             with open(path, "rb") as handle:

@@ -93,83 +93,84 @@ def video_filters(
     return filters
 
 
-def _encode(frames: Any, fps: int, path: Path, *, codec: str, pix_fmt: str, filters: list[str], params: list[str],
-            max_frames: int | None = None) -> None:  # fmt: skip
+# Per output: the codec's options and the last filters of its branch.
+OUTPUT_OPTIONS = {
+    # faststart puts the index first so players (and <video> tags) start before the end.
+    "mp4": ["-c:v", "libx264", "-crf", "18", "-preset", "medium", "-movflags", "+faststart"],
+    "webm": ["-c:v", "libvpx-vp9", "-crf", "33", "-b:v", "0", "-deadline", "good", "-cpu-used", "4", "-row-mt", "1"],
+    "preview": ["-c:v", "libwebp_anim", "-loop", "0", "-quality", "55", "-compression_level", "4", "-f", "webp"],
+}
+
+
+def _branch_filters(output: str, delivery: Delivery) -> list[str]:
+    if output != "preview":
+        return ["format=yuv420p"]
+    width = min(PREVIEW_WIDTH, delivery.width) // 2 * 2
+    height = max(2, round(delivery.height * width / delivery.width / 2) * 2)
+    return [
+        f"trim=end_frame={delivery.fps * PREVIEW_SECONDS + 1}",
+        f"fps={PREVIEW_FPS}",
+        f"scale={width}:{height}:flags=bicubic",
+        "setsar=1",
+        "format=yuv420p",
+    ]
+
+
+def ffmpeg_command(render: tuple[int, int], fps: int, delivery: Delivery, outputs: dict[str, Path], *,
+                   interpolation: str = "") -> list[str]:  # fmt: skip
+    """One ffmpeg run for every output: raw frames in once, the frame rate and size made
+    once, then split into one branch per output (the interpolation, the costly part, is not
+    repeated for the WebM or the preview)."""
     import imageio_ffmpeg
 
-    count, height, width, _channels = frames.shape
-    output = [*(["-vf", ",".join(filters)] if filters else []), *params]
-    if max_frames:
-        output += ["-frames:v", str(max_frames)]
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        (width, height),
-        fps=fps,
-        codec=codec,
-        pix_fmt_in="rgb24",
-        pix_fmt_out=pix_fmt,
-        quality=None,
-        macro_block_size=1,
-        ffmpeg_log_level="error",
-        output_params=output,
-    )
+    names = list(outputs)
+    shared = ",".join(video_filters(render, fps, delivery, interpolation=interpolation)) or "null"
+    graph = [f"[0:v]{shared},split={len(names)}" + "".join(f"[s{i}]" for i in range(len(names)))]
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostdin"]
+    command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{render[0]}x{render[1]}", "-r", str(fps), "-i", "pipe:0"]
+    outs: list[str] = []
+    for index, name in enumerate(names):
+        graph.append(f"[s{index}]{','.join(_branch_filters(name, delivery))}[o{index}]")
+        outs += ["-map", f"[o{index}]", "-an", *OUTPUT_OPTIONS[name]]
+        if name != "preview" and delivery.frames:
+            outs += ["-frames:v", str(delivery.frames)]
+        outs.append(str(outputs[name]))
+    return [*command, "-filter_complex", ";".join(graph), *outs]
+
+
+def encode(frames: Any, fps: int, delivery: Delivery | None, outputs: dict[str, Path], *,
+           interpolation: str = "") -> None:  # fmt: skip
+    """Encode uint8 frames [F, H, W, 3] rendered at `fps` into each of `outputs`
+    ({"mp4" | "webm" | "preview": path}) in the delivered size, fit and frame rate."""
+    import subprocess
+
+    delivery = delivery or _as_rendered(frames, fps)
+    command = ffmpeg_command(_size_of(frames), fps, delivery, outputs, interpolation=interpolation)
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        writer.send(None)
-        for index in range(count):
-            writer.send(frames[index].tobytes())
-        writer.close()
-    except (OSError, RuntimeError) as exc:
-        raise EncodingError(f"ffmpeg could not encode the video: {exc}") from exc
+        for frame in frames:
+            process.stdin.write(frame.tobytes())
+        process.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # ffmpeg stopped reading: its exit status and message say why
+    errors = process.stderr.read().decode(errors="replace")
+    if process.wait() != 0:
+        raise EncodingError(f"ffmpeg could not encode the video: {errors.strip()[-1000:] or process.returncode}")
 
 
 def write_mp4(frames: Any, fps: int, path: Path, delivery: Delivery | None = None, *, interpolation: str = "") -> None:
-    """Encode uint8 frames [F, H, W, 3] rendered at `fps` into the delivered H.264 MP4."""
-    delivery = delivery or _as_rendered(frames, fps)
-    _encode(
-        frames,
-        fps,
-        path,
-        codec="libx264",
-        pix_fmt="yuv420p",
-        filters=video_filters(_size_of(frames), fps, delivery, interpolation=interpolation),
-        # faststart puts the index first so players (and <video> tags) start before the end.
-        params=["-crf", "18", "-preset", "medium", "-movflags", "+faststart"],
-        max_frames=delivery.frames,
-    )
+    """The delivered H.264 MP4 (yuv420p, faststart)."""
+    encode(frames, fps, delivery, {"mp4": path}, interpolation=interpolation)
 
 
 def write_webm(frames: Any, fps: int, path: Path, delivery: Delivery | None = None, *, interpolation: str = "") -> None:
     """The same delivery as a VP9 WebM (constant quality, row multithreading)."""
-    delivery = delivery or _as_rendered(frames, fps)
-    _encode(
-        frames,
-        fps,
-        path,
-        codec="libvpx-vp9",
-        pix_fmt="yuv420p",
-        filters=video_filters(_size_of(frames), fps, delivery, interpolation=interpolation),
-        params=["-crf", "33", "-b:v", "0", "-deadline", "good", "-cpu-used", "4", "-row-mt", "1"],
-        max_frames=delivery.frames,
-    )
+    encode(frames, fps, delivery, {"webm": path}, interpolation=interpolation)
 
 
 def write_preview(frames: Any, fps: int, path: Path, delivery: Delivery | None = None) -> None:
-    """A small looping animated WebP of the first seconds, in the delivered framing."""
-    delivery = delivery or _as_rendered(frames, fps)
-    count = min(len(frames), fps * PREVIEW_SECONDS + 1)
-    width = min(PREVIEW_WIDTH, delivery.width) // 2 * 2
-    height = max(2, round(delivery.height * width / delivery.width / 2) * 2)
-    filters = size_filters(_size_of(frames), delivery.width, delivery.height, delivery.fit, delivery.pad_color)
-    filters += [f"fps={PREVIEW_FPS}", f"scale={width}:{height}:flags=bicubic", "setsar=1"]
-    _encode(
-        frames[:count],
-        fps,
-        path,
-        codec="libwebp_anim",
-        pix_fmt="yuv420p",
-        filters=filters,
-        params=["-loop", "0", "-quality", "55", "-compression_level", "4", "-f", "webp"],
-    )
+    """A small looping animated WebP of the first seconds, in the delivered framing, 8 fps."""
+    encode(frames, fps, delivery, {"preview": path})
 
 
 def write_poster(frames: Any, path: Path, delivery: Delivery | None = None) -> None:
