@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .generation.encoding import DEFAULT_FIT, DEFAULT_PAD_COLOR, FITS
@@ -205,6 +206,7 @@ def _resolve(data: dict) -> JobSpec:
         "num_frames": profile.frames_for(duration),  # rendered, at the native rate
         "render_fps": profile.fps,
         "fps": fps,  # delivered: fps * duration + 1 frames
+        "interpolation": settings.COGVIDEO_INTERPOLATION if fps != profile.fps else None,
         "formats": formats,
         "enhance_quality": enhance,
         "num_inference_steps": steps,

@@ -37,6 +37,7 @@ PIXEL_PARAMS = (
     "pad_color",
     "num_frames",
     "fps",
+    "interpolation",
     "formats",
     "num_inference_steps",
     "guidance_scale",

@@ -31,6 +31,7 @@ from .generation.acceleration import acceleration_params
 from .generation.encoding import (
     DEFAULT_FIT,
     DEFAULT_PAD_COLOR,
+    INTERPOLATION_MODES,
     Delivery,
     EncodingError,
     encode,
@@ -360,7 +361,8 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             paths["webm"] = scratch / f"{video_id}.webm"
         encode_started = time.perf_counter()
         # One ffmpeg run makes every file: the interpolation and fitting happen once.
-        encode(frames, render_fps, delivery, paths)
+        interpolation = INTERPOLATION_MODES.get(params.get("interpolation") or "", "")
+        encode(frames, render_fps, delivery, paths, interpolation=interpolation)
         paths["poster"] = scratch / f"{video_id}.jpg"
         write_poster(frames, paths["poster"], delivery)
         timings["encode_seconds"] = time.perf_counter() - encode_started

@@ -71,6 +71,8 @@ def test_the_reuse_key_includes_fit_fps_and_formats(db):
     assert len({base, *variants}) == 1 + len(variants)
     # A pad colour without fit "pad" changes nothing in the file, nor in the key.
     assert key(pad_color="white") == base
+    with override_settings(COGVIDEO_INTERPOLATION="blend"):
+        assert key(fps=24) != variants[3] and key() == base  # the mode counts only when interpolating
 
 
 @override_settings(COGVIDEO_PROFILE="cogvideox1.5-5b")

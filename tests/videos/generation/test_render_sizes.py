@@ -155,7 +155,9 @@ def test_decoder_calls_counts_the_vae_chunks(settings):
             with torch.inference_mode():
                 engine.decode(torch.zeros(shape), on_chunk=None)
             assert len(calls) == engine_module.decoder_calls(vae, shape), (tiling, shape)
-        assert engine_module.decoder_calls(vae, (1, 3, 4, 12, 20)) == 2 * 4  # 2 rows x 4 columns of tiles (6-latent strides)
+        assert (
+            engine_module.decoder_calls(vae, (1, 3, 4, 12, 20)) == 2 * 4
+        )  # 2 rows x 4 columns of tiles (6-latent strides)
     finally:
         vae.enable_tiling(tile_sample_min_height=was[1], tile_sample_min_width=was[2])
         vae.use_tiling = was[0]
