@@ -55,7 +55,9 @@ def _stats(values: list[float]) -> dict:
 class BenchService:
     """gunicorn + qcluster on their own data folder, the way launch.py starts them."""
 
-    def __init__(self, *, redis_url: str = "", throttle: bool = True, label: str = "orm"):
+    def __init__(
+        self, *, redis_url: str = "", throttle: bool = True, label: str = "orm", extra_env: dict | None = None
+    ):
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"cogvideo-bench-{label}-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,6 +80,7 @@ class BenchService:
             "COGVIDEO_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
+        self.env.update(extra_env or {})
         if redis_url:
             self.env["REDIS_URL"] = redis_url
         else:
@@ -447,7 +450,62 @@ def reuse(options: dict, out) -> dict:
     }
 
 
-SCENARIOS = {"overhead": overhead, "dispatch": dispatch, "status": status_load, "reuse": reuse}
+def _poll(client: httpx.Client, task_id: str, until, timeout: float = 600, interval: float = 0.05) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/status/{task_id}").json()
+        if until(body):
+            return body
+        time.sleep(interval)
+    raise RuntimeError(f"job {task_id} never reached the state waited for")
+
+
+def decode_cancel(options: dict, out) -> dict:
+    """CogVideoX-2b's rules on the tiny model (COGVIDEO_PROFILE=cogvideox-2b): one full
+    512x512 job at 24 fps with a WebM (the stage times of a 720x480 render delivered fitted),
+    then cancels during decoding: a 720x480 job is canceled as soon as its status says
+    "decoding", the next job is posted at once; measured: cancel POST answered -> the next
+    job's started_at (server clock, same host), and the decode chunk the worker stopped at."""
+    body = {
+        "prompt": "a red fox running through snow",
+        "duration": 2,
+        "resolution": "512x512",
+        "num_inference_steps": 1,
+    }
+    rounds = max(1, min(options["jobs"], 5))
+    with BenchService(label="decode-cancel", extra_env={"COGVIDEO_PROFILE": "cogvideox-2b"}).start() as service:
+        with service.client() as client:
+            full = client.post("/api/generate", json={**body, "duration": 1, "fps": 24, "formats": ["mp4", "webm"]})
+            done = _poll(client, full.json()["task_id"], lambda b: b["status"] not in ("queued", "processing"))
+            stages = {k: v for k, v in done["params"].get("timings", {}).items() if k.endswith("_seconds")}
+            samples = []
+            for _ in range(rounds):
+                task_id = client.post("/api/generate", json=body).json()["task_id"]
+                _poll(
+                    client, task_id, lambda b: b["stage"] == "decoding" or b["status"] not in ("queued", "processing")
+                )
+                client.post(f"/api/cancel/{task_id}")
+                canceled_at = time.time()
+                next_id = client.post("/api/generate", json={**body, "duration": 1}).json()["task_id"]
+                started = _poll(client, next_id, lambda b: b["status"] != "queued")
+                freed = _parse_time(started["started_at"]) - canceled_at
+                stopped = client.get(f"/api/status/{task_id}").json()["params"].get("canceled_in", {})
+                samples.append({"cancel_to_next_job_started_seconds": freed, "canceled_in": stopped})
+                client.post(f"/api/cancel/{next_id}")
+                _poll(client, next_id, lambda b: b["status"] != "processing")
+                out.write(f"  decode cancel: worker free after {freed:.2f} s, stopped at {stopped}")
+    latencies = [sample["cancel_to_next_job_started_seconds"] for sample in samples]
+    return {"full_job_status": done["status"], "full_job_stage_seconds": stages, "samples": samples,
+            "cancel_to_next_job_started": _stats(latencies)}  # fmt: skip
+
+
+SCENARIOS = {
+    "overhead": overhead,
+    "dispatch": dispatch,
+    "status": status_load,
+    "reuse": reuse,
+    "decode_cancel": decode_cancel,
+}
 
 
 def service_markdown(results: dict, command: str, machine: dict) -> str:
@@ -521,6 +579,29 @@ def service_markdown(results: dict, command: str, machine: dict) -> str:
             f"{r['latency']['max'] * ms:.1f} ms (target < 100 ms). Worker pipeline runs before/after: "
             f"{r['pipeline_runs_before']}/{r['pipeline_runs_after']} (the one random-seed request after them: "
             f"`{r['random_seed_request_status']}`, it generates).",
+            "",
+        ]
+    if "decode_cancel" in results:
+        r = results["decode_cancel"]
+        stages = ", ".join(
+            f"{name.removesuffix('_seconds')} {value:.2f} s" for name, value in r["full_job_stage_seconds"].items()
+        )
+        lines += [
+            "## Decode stage: a cancel during decoding (CogVideoX-2b rules on tiny-random, 720x480 renders)",
+            "",
+            f"Full job (512x512 delivered, 1 s at 24 fps, MP4 + WebM + preview, 1 step): {stages}.",
+            "",
+            "| round | cancel -> next job started s | stopped at |",
+            "|---:|---:|---|",
+            *(
+                f"| {i + 1} | {sample['cancel_to_next_job_started_seconds']:.2f} | "
+                f"{sample['canceled_in'].get('stage')} chunk {sample['canceled_in'].get('done')} of "
+                f"{sample['canceled_in'].get('of')} |"
+                for i, sample in enumerate(r["samples"])
+            ),
+            "",
+            f"**Median {r['cancel_to_next_job_started']['median']:.2f} s**, max "
+            f"{r['cancel_to_next_job_started']['max']:.2f} s (target < 2 s).",
             "",
         ]
     if "status" in results:

@@ -68,7 +68,7 @@ class GenerateVideoForm(forms.Form):
         super().__init__(*args, **kwargs)
         _model, profile = current_profile()
         self.fields["duration"].choices = [("", "Template default")] + [
-            (str(seconds), f"{seconds} s") for seconds in range(1, profile.max_duration + 1)
+            (str(seconds), f"{seconds} s") for seconds in profile.durations
         ]
         self.fields["resolution"].widget.attrs["placeholder"] = f"{profile.native_width}x{profile.native_height}"
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from .generation.encoding import DEFAULT_FIT, DEFAULT_PAD_COLOR, FITS
 from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
 from .models import PromptTemplate
@@ -18,7 +20,9 @@ from .prompt_templates import render
 from .validation import (
     boolean_field,
     check_callback_url,
+    check_formats,
     check_metadata,
+    check_pad_color,
     check_size,
     integer_field,
     json_field,
@@ -45,6 +49,13 @@ class JobSpec:
     callback_url: str = ""
 
 
+def duration_message(profile: ModelProfile) -> str:
+    durations = profile.durations
+    if durations == tuple(range(1, profile.max_duration + 1)):
+        return f"Must be a whole number of seconds from 1 to {profile.max_duration} for {profile.name}."
+    return f"Must be one of {', '.join(map(str, durations))} seconds for {profile.name}."
+
+
 def current_profile() -> tuple[str, ModelProfile]:
     model = model_setting()
     return model, profile_for(model)
@@ -57,6 +68,10 @@ REQUEST_FIELDS = {
     "negative_prompt": text_field(max_length=MAX_PROMPT_CHARS, checks=[reject_control_characters]),
     "duration": integer_field,
     "resolution": text_field(max_length=16, allow_null=True, allow_blank=False),
+    "fit": text_field(max_length=16, allow_null=True, allow_blank=False),
+    "pad_color": text_field(max_length=16, allow_null=True, allow_blank=False, checks=[check_pad_color]),
+    "fps": integer_field,
+    "formats": json_field(checks=[check_formats]),
     "enhance_quality": boolean_field,
     "seed": integer_field,
     "num_inference_steps": integer_field,
@@ -136,10 +151,12 @@ def _resolve(data: dict) -> JobSpec:
         value = data.get(name)
         return defaults.get(name, fallback) if value is None else value
 
-    duration = pick("duration", profile.max_duration)
-    if not isinstance(duration, int) or not 1 <= duration <= profile.max_duration:
-        errors["duration"] = [f"Must be a whole number of seconds from 1 to {profile.max_duration} for {profile.name}."]
+    duration = pick("duration", profile.default_duration)
+    if not isinstance(duration, int) or duration not in profile.durations:
+        errors["duration"] = [duration_message(profile)]
 
+    # `resolution` is the delivered size; the engine renders at the trained size nearest in
+    # aspect ratio and the encoder fits the frames to it (crop, pad or stretch).
     width, height = profile.native_width, profile.native_height
     resolution = pick("resolution", None)
     if resolution:
@@ -148,6 +165,23 @@ def _resolve(data: dict) -> JobSpec:
             check_size(width, height, profile)
         except ValidationError as exc:
             errors["resolution"] = exc.messages
+    fit = pick("fit", None) or DEFAULT_FIT
+    if fit not in FITS:
+        errors["fit"] = [f"Must be one of {', '.join(FITS)}."]
+    pad_color = pick("pad_color", None) or None
+    if pad_color is not None:
+        try:
+            pad_color = check_pad_color(str(pad_color))
+        except ValidationError as exc:
+            errors["pad_color"] = exc.messages
+    fps = pick("fps", profile.fps)
+    if not isinstance(fps, int) or isinstance(fps, bool) or fps not in profile.delivered_fps:
+        errors["fps"] = [f"Must be one of {', '.join(map(str, profile.delivered_fps))} for {profile.name}."]
+    formats = pick("formats", None) or ["mp4"]
+    try:
+        formats = check_formats(formats)
+    except ValidationError as exc:
+        errors["formats"] = exc.messages
 
     enhance = bool(pick("enhance_quality", True))
     steps = pick("num_inference_steps", profile.quality_steps if enhance else profile.draft_steps)
@@ -162,15 +196,24 @@ def _resolve(data: dict) -> JobSpec:
     if errors:
         raise ValidationError(errors)
 
+    render_width, render_height = profile.render_size_for(width, height)
     params = {
         "model": model,
         "profile": profile.name,
         "width": width,
         "height": height,
         "resolution": f"{width}x{height}",
+        "render_width": render_width,
+        "render_height": render_height,
+        "render_resolution": f"{render_width}x{render_height}",
+        "fit": fit,
+        "pad_color": (pad_color or DEFAULT_PAD_COLOR) if fit == "pad" else None,
         "duration": duration,
-        "num_frames": profile.frames_for(duration),
-        "fps": profile.fps,
+        "num_frames": profile.frames_for(duration),  # rendered, at the native rate
+        "render_fps": profile.fps,
+        "fps": fps,  # delivered: fps * duration + 1 frames
+        "interpolation": settings.COGVIDEO_INTERPOLATION if fps != profile.fps else None,
+        "formats": formats,
         "enhance_quality": enhance,
         "num_inference_steps": steps,
         "guidance_scale": float(guidance),

@@ -23,15 +23,22 @@ from .generation.acceleration import AccelerationOptions
 from .job_specs import JobSpec
 from .models import JobStatus, Video, VideoJob
 
-# The params that decide the file. Not in the key: `enhance_quality` (already resolved into
+# The params that decide the files: the rendered size and the delivered one (size, fit, pad
+# colour, frame rate, formats). Not in the key: `enhance_quality` (already resolved into
 # the steps) and the device / memory mode (where the weights sit, not what they compute).
 PIXEL_PARAMS = (
     "model",
     "profile",
     "width",
     "height",
+    "render_width",
+    "render_height",
+    "fit",
+    "pad_color",
     "num_frames",
     "fps",
+    "interpolation",
+    "formats",
     "num_inference_steps",
     "guidance_scale",
     "use_dynamic_cfg",

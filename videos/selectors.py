@@ -11,14 +11,25 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 
 from . import disk_space, fair_share
+from .generation.encoding import DEFAULT_FIT, FITS, FORMATS
 from .generation.engine import model_setting
-from .generation.profiles import profile_for
+from .generation.profiles import ModelProfile, profile_for
 from .isotime import iso_z
-from .models import ApiToken, JobStatus, LoginFailure, ScopedTokenOrigin, TokenKind, VideoJob, WorkerHeartbeat
+from .models import (
+    ApiToken,
+    JobStatus,
+    LoginFailure,
+    ScopedTokenOrigin,
+    TokenKind,
+    Video,
+    VideoJob,
+    WorkerHeartbeat,
+)
 from .token_rules import MAX_TOKEN_LENGTH, token_digest
 
 DAY = timedelta(hours=24)
@@ -79,6 +90,27 @@ def absolute(path: str, request=None) -> str:
     return f"{settings.COGVIDEO_PUBLIC_URL}{path}"
 
 
+# Download variants (GET /api/download/{id}?variant=...) besides the MP4 ("video").
+DOWNLOAD_VARIANTS = {
+    "video": ("video/mp4", "mp4"),
+    "thumbnail": ("image/jpeg", "jpg"),
+    "preview": ("image/webp", "webp"),
+    "webm": ("video/webm", "webm"),
+}
+
+
+def video_file(video: Video, variant: str) -> FieldFile | None:
+    """The stored file of a video's variant, or None when it has none (an older video has
+    no preview; a WebM exists only when the request asked for it). The preview and WebM
+    names are in the producing job's params (`files`), so they need no column."""
+    if variant == "video":
+        return video.file
+    if variant == "thumbnail":
+        return video.poster
+    name = (video.job.params or {}).get("files", {}).get(variant)
+    return FieldFile(video, Video._meta.get_field("file"), name) if name else None
+
+
 def job_status_body(job: VideoJob, request=None) -> dict:
     # result_video: the job's own video, or the earlier one a same-request reuse answered with.
     video = job.result_video if job.status == JobStatus.COMPLETED else None
@@ -95,6 +127,8 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "video_id": str(video.id) if video else None,
         "video_url": None,
         "thumbnail_url": None,
+        "preview_url": None,
+        "webm_url": None,
         "error": job.error or None,
         "error_code": job.error_code or None,
         "warnings": job.warnings,
@@ -102,7 +136,7 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "negative_prompt": job.negative_prompt,
         "template": job.template.slug if job.template_id and job.template else None,
         "variables": job.variables,
-        "params": {k: v for k, v in job.params.items() if k != "seed_given"},
+        "params": {k: v for k, v in job.params.items() if k not in ("seed_given", "files")},
         "seed": job.params.get("seed"),
         "duration": job.params.get("duration"),
         "resolution": job.params.get("resolution"),
@@ -117,6 +151,9 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         download = reverse("api-download", args=[video.id])
         body["video_url"] = absolute(download, request)
         body["thumbnail_url"] = absolute(download + "?variant=thumbnail", request)
+        files = (video.job.params or {}).get("files", {})
+        body["preview_url"] = absolute(download + "?variant=preview", request) if "preview" in files else None
+        body["webm_url"] = absolute(download + "?variant=webm", request) if "webm" in files else None
         body["video"] = {
             "width": video.width,
             "height": video.height,
@@ -290,6 +327,52 @@ def _without_host_details(status: dict, viewer) -> dict:
         if entry.get("model") and Path(entry["model"]).is_absolute():
             entry["model"] = Path(entry["model"]).name
     return status
+
+
+def model_description(model: str, profile: ModelProfile) -> dict:
+    """What a client needs to offer a model's choices (GET /api/models): its trained sizes,
+    the sizes it may deliver, frame rates, durations, fits and formats."""
+    if profile.trained_bounds is not None:
+        bounds = profile.trained_bounds
+        trained = {
+            "sizes": [],
+            "bounds": {
+                "short_side": [bounds.short_min, bounds.short_max],
+                "long_side": [bounds.long_min, bounds.long_max],
+                "multiple": bounds.multiple,
+            },
+        }
+    else:
+        trained = {"sizes": [f"{w}x{h}" for w, h in profile.trained_sizes], "bounds": None}
+    return {
+        "id": model,
+        "profile": profile.name,
+        "task": "text-to-video",
+        "trained": trained,
+        "default_resolution": f"{profile.native_width}x{profile.native_height}",
+        "resolution_limits": {
+            "min_side": profile.min_side,
+            "max_side": profile.max_side,
+            "multiple": profile.size_multiple,
+            "max_pixels": profile.max_pixels,
+        },
+        "native_fps": profile.fps,
+        "fps": list(profile.delivered_fps),
+        "durations": list(profile.durations),
+        "default_duration": profile.default_duration,
+        "max_duration": profile.max_duration,
+        "fits": list(FITS),
+        "default_fit": DEFAULT_FIT,
+        "formats": list(FORMATS),
+    }
+
+
+def served_models() -> list[dict]:
+    """The models this installation serves: the configured one (the validator checks
+    requests against it), with whether a live worker has it loaded."""
+    model = model_setting()
+    loaded = live_workers().filter(model=model, model_loaded=True).exists()
+    return [{**model_description(model, profile_for(model)), "loaded": loaded}]
 
 
 def login_lockout(username: str, address: str) -> float | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from videos import egress
+from videos.generation.encoding import FORMATS
 
 RESOLUTION_RE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 METADATA_MAX_BYTES = 4096
@@ -43,6 +44,33 @@ def check_size(width: int, height: int, profile) -> None:
         problems.append(f"{width}x{height} has more than {profile.max_pixels} pixels")
     if problems:
         raise ValidationError("; ".join(problems) + f" (model {profile.name}).")
+
+
+PAD_COLOR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
+PAD_COLOR_NAMES = {"black": "#000000", "white": "#ffffff"}
+
+
+def check_pad_color(value: str) -> str:
+    """The letterbox colour of fit "pad": "#rrggbb" (the # optional), "black" or "white";
+    returned as "#rrggbb"."""
+    text = value.strip().lower()
+    if text in PAD_COLOR_NAMES:
+        return PAD_COLOR_NAMES[text]
+    match = PAD_COLOR_RE.match(text)
+    if not match:
+        raise ValidationError('Use a colour "#RRGGBB" (for example "#000000"), "black" or "white".')
+    return "#" + match.group(1)
+
+
+def check_formats(value) -> list[str]:
+    """The files to deliver besides the poster and preview: a list of "mp4" / "webm". The MP4
+    is always made (the download's default); the answer is the sorted set with it."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(f"Must be a list of formats: {', '.join(FORMATS)}.")
+    unknown = sorted({item for item in value if item not in FORMATS})
+    if unknown:
+        raise ValidationError(f"Unknown format {', '.join(unknown)}; the formats are {', '.join(FORMATS)}.")
+    return sorted({"mp4", *value})
 
 
 def _depth(value, level: int = 0) -> int:

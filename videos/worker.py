@@ -28,7 +28,16 @@ from django.utils import timezone
 from . import disk_space, services, worker_supervision
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
-from .generation.encoding import EncodingError, sha256_of, write_mp4, write_poster
+from .generation.encoding import (
+    DEFAULT_FIT,
+    DEFAULT_PAD_COLOR,
+    INTERPOLATION_MODES,
+    Delivery,
+    EncodingError,
+    encode,
+    sha256_of,
+    write_poster,
+)
 from .generation.engine import (
     GenerationCanceled,
     GenerationOutOfMemory,
@@ -40,7 +49,8 @@ from .models import Video, VideoJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes / cancel checks
+PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes
+CANCEL_CHECK_INTERVAL = 0.25  # at most this long between cancel checks (a write is one)
 _current_job: uuid.UUID | None = None
 _heartbeat_started = False
 _device_slot: int | None = None
@@ -205,36 +215,72 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     return str(job.pk)
 
 
+# Progress shares of the stages: denoising 5..80, decoding 80..95, encoding from 95.
+DENOISE_SHARE = (5, 80)
+DECODE_SHARE = (80, 95)
+ENCODING_PROGRESS = 95
+
+
 class _ProgressReporter:
-    """Throttled progress writes and cancel checks from the denoising loop."""
+    """Throttled progress writes and cancel checks from the denoising loop and the decode's
+    chunks. A write that matches no row means the job left `processing` (canceled or
+    reaped): the engine's next check stops it."""
 
     def __init__(self, job: VideoJob):
         self.job = job
         self.last_write = 0.0
         self.canceled = False
         self.denoise_started = time.monotonic()
+        self.decode_started = time.monotonic()
+        self.last_check = 0.0
+
+    def _due(self, done: int, total: int) -> bool:
+        now = time.monotonic()
+        if done < total and now - self.last_write < PROGRESS_WRITE_INTERVAL:
+            return False
+        self.last_write = now
+        return True
+
+    def _report(self, **fields) -> None:
+        if not services.report_progress(self.job, **fields):
+            self.canceled = True
 
     def on_step(self, step: int, total: int) -> None:
-        now = time.monotonic()
-        if step < total and now - self.last_write < PROGRESS_WRITE_INTERVAL:
+        if not self._due(step, total):
             return
-        self.last_write = now
-        elapsed = now - self.denoise_started
+        elapsed = time.monotonic() - self.denoise_started
         eta = elapsed / step * (total - step) if step else None
-        if not services.report_progress(
-            self.job, progress=5 + int(85 * step / total), stage="denoising", step=step, eta=eta
-        ):
-            self.canceled = True  # the row left `processing`: canceled or reaped
+        low, high = DENOISE_SHARE
+        self._report(progress=low + int((high - low) * step / total), stage="denoising", step=step, eta=eta)
+
+    def on_decode(self, chunk: int, total: int) -> None:
+        if not self._due(chunk, total):
+            return
+        elapsed = time.monotonic() - self.decode_started
+        low, high = DECODE_SHARE
+        self._report(
+            progress=low + int((high - low) * chunk / total),
+            stage="decoding",
+            eta=elapsed / chunk * (total - chunk) if chunk else None,
+        )
 
     def should_cancel(self) -> bool:
+        """Asked by the engine at every step and before every decoder block: the answer of the
+        last write, or (when none came for CANCEL_CHECK_INTERVAL) a cheap look at the row."""
+        now = time.monotonic()
+        if not self.canceled and now - max(self.last_write, self.last_check) >= CANCEL_CHECK_INTERVAL:
+            self.last_check = now
+            self.canceled = not services.still_running(self.job)
         return self.canceled
 
     def on_stage(self, stage: str) -> None:
-        progress = {"denoising": 5, "decoding": 91}.get(stage, 0)
+        progress = {"denoising": DENOISE_SHARE[0], "decoding": DECODE_SHARE[0]}.get(stage, 0)
         if stage == "denoising":
             self.denoise_started = time.monotonic()
-        if not services.report_progress(self.job, progress=progress, stage=stage):
-            self.canceled = True
+        if stage == "decoding":
+            self.decode_started = time.monotonic()
+        self.last_write = time.monotonic()
+        self._report(progress=progress, stage=stage)
 
 
 def execute_job(job: VideoJob) -> None:
@@ -252,8 +298,9 @@ def execute_job(job: VideoJob) -> None:
     request = GenerationRequest(
         prompt=job.prompt,
         negative_prompt=job.negative_prompt,
-        width=params["width"],
-        height=params["height"],
+        # The trained size (jobs queued before render sizes existed render as asked).
+        width=params.get("render_width", params["width"]),
+        height=params.get("render_height", params["height"]),
         num_frames=params["num_frames"],
         num_inference_steps=params["num_inference_steps"],
         guidance_scale=params["guidance_scale"],
@@ -265,10 +312,15 @@ def execute_job(job: VideoJob) -> None:
     output = None
     for attempt in (1, 2):
         try:
-            output = engine.generate(request, reporter.on_step, reporter.should_cancel, reporter.on_stage)
+            output = engine.generate(
+                request, reporter.on_step, reporter.should_cancel, reporter.on_stage, on_decode=reporter.on_decode
+            )
             break
-        except GenerationCanceled:
-            logger.info("job %s canceled while running", job.pk)
+        except GenerationCanceled as exc:
+            # Where it stopped, for the record (operators; the tests read it too): the step,
+            # or the decode chunk, the cancel was seen at.
+            services.record_cancel_point(job, stage=exc.stage, done=exc.done, of=exc.total)
+            logger.info("job %s canceled while running (%s)", job.pk, exc)
             return
         except GenerationOutOfMemory as exc:
             leaner = engine_module.use_leaner_memory_mode(engine) if attempt == 1 else None
@@ -289,9 +341,25 @@ def execute_job(job: VideoJob) -> None:
             return
     for warning in output.warnings:
         services.add_warning(job, warning)
-    if not services.report_progress(job, progress=96, stage="encoding"):
+    if not services.report_progress(job, progress=ENCODING_PROGRESS, stage="encoding", eta=None):
         return
     _store_result(job, output, params, timings={**output.timings, "total_seconds": time.perf_counter() - started})
+
+
+def delivery_for(params: dict, frames) -> Delivery:
+    """What the job asked for, from its params (older jobs: the frames as rendered)."""
+    count, height, width, _ = frames.shape
+    fps = params.get("fps", params.get("render_fps"))
+    render_fps = params.get("render_fps", fps)
+    return Delivery(
+        width=params.get("width", width),
+        height=params.get("height", height),
+        fps=fps,
+        fit=params.get("fit") or DEFAULT_FIT,
+        pad_color=params.get("pad_color") or DEFAULT_PAD_COLOR,
+        # Interpolated: fps * duration + 1 frames, as long as the native video.
+        seconds=params.get("duration") if fps != render_fps else None,
+    )
 
 
 def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
@@ -300,29 +368,39 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
     saved: list[str] = []
     scratch = Path(tempfile.mkdtemp(prefix="cogvideo-"))
     try:
-        mp4_path, poster_path = scratch / f"{video_id}.mp4", scratch / f"{video_id}.jpg"
+        frames = output.frames
+        render_fps = params.get("render_fps", params["fps"])
+        delivery = delivery_for(params, frames)
+        paths = {"mp4": scratch / f"{video_id}.mp4", "preview": scratch / f"{video_id}.preview.webp"}
+        if "webm" in params.get("formats", ()):
+            paths["webm"] = scratch / f"{video_id}.webm"
         encode_started = time.perf_counter()
-        write_mp4(output.frames, params["fps"], mp4_path)
-        write_poster(output.frames, poster_path)
+        # One ffmpeg run makes every file: the interpolation and fitting happen once.
+        interpolation = INTERPOLATION_MODES.get(params.get("interpolation") or "", "")
+        encode(frames, render_fps, delivery, paths, interpolation=interpolation)
+        paths["poster"] = scratch / f"{video_id}.jpg"
+        write_poster(frames, paths["poster"], delivery)
         timings["encode_seconds"] = time.perf_counter() - encode_started
-        with open(mp4_path, "rb") as handle:
-            saved.append(default_storage.save(f"{folder}/{video_id}.mp4", File(handle)))
-        with open(poster_path, "rb") as handle:
-            saved.append(default_storage.save(f"{folder}/{video_id}.jpg", File(handle)))
-        count, height, width, _ = output.frames.shape
+        names = {}
+        for variant, path in paths.items():
+            with open(path, "rb") as handle:
+                names[variant] = default_storage.save(f"{folder}/{path.name}", File(handle))
+            saved.append(names[variant])
         video = Video(
             id=video_id,
             job=job,
             owner_id=job.owner_id,
-            file=saved[0],
-            poster=saved[1],
-            width=width,
-            height=height,
-            frames=count,
-            fps=params["fps"],
-            size_bytes=mp4_path.stat().st_size,
-            sha256=sha256_of(mp4_path),
+            file=names["mp4"],
+            poster=names["poster"],
+            width=delivery.width,
+            height=delivery.height,
+            frames=delivery.frames or len(frames),
+            fps=delivery.fps,
+            size_bytes=paths["mp4"].stat().st_size,
+            sha256=sha256_of(paths["mp4"]),
         )
+        # The files beyond the MP4 and poster (preview, WebM), found by the download view.
+        services.record_params(job, files={k: v for k, v in names.items() if k not in ("mp4", "poster")})
         services.record_params(job, timings={k: round(v, 4) for k, v in timings.items()})
         if services.complete_job(job, video):
             return

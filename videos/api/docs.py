@@ -41,6 +41,8 @@ class JobStatusSerializer(serializers.Serializer):
     video_id = serializers.UUIDField(allow_null=True)
     video_url = serializers.URLField(allow_null=True)
     thumbnail_url = serializers.URLField(allow_null=True)
+    preview_url = serializers.URLField(allow_null=True, help_text="Animated WebP preview (hover clip).")
+    webm_url = serializers.URLField(allow_null=True, help_text='VP9 WebM, when formats included "webm".')
     error = serializers.CharField(allow_null=True)
     error_code = serializers.CharField(allow_null=True)
     warnings = serializers.ListField(child=serializers.CharField())
@@ -77,6 +79,35 @@ class SystemStatusSerializer(serializers.Serializer):
     workers = serializers.DictField(child=serializers.JSONField())
     disk = serializers.DictField(child=serializers.JSONField())
     jobs_24h = serializers.DictField(child=serializers.JSONField())
+
+
+class TrainedSizesSerializer(serializers.Serializer):
+    sizes = serializers.ListField(child=serializers.CharField(), help_text='Trained sizes, e.g. ["720x480"].')
+    bounds = serializers.DictField(
+        child=serializers.JSONField(), allow_null=True, help_text="Or bounds: short_side, long_side, multiple."
+    )
+
+
+class ModelInfoSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    profile = serializers.CharField()
+    task = serializers.CharField()
+    trained = TrainedSizesSerializer()
+    default_resolution = serializers.CharField()
+    resolution_limits = serializers.DictField(child=serializers.IntegerField())
+    native_fps = serializers.IntegerField()
+    fps = serializers.ListField(child=serializers.IntegerField())
+    durations = serializers.ListField(child=serializers.IntegerField())
+    default_duration = serializers.IntegerField()
+    max_duration = serializers.IntegerField()
+    fits = serializers.ListField(child=serializers.CharField())
+    default_fit = serializers.CharField()
+    formats = serializers.ListField(child=serializers.CharField())
+    loaded = serializers.BooleanField()
+
+
+class ModelListSerializer(serializers.Serializer):
+    models = ModelInfoSerializer(many=True)
 
 
 class HealthSerializer(serializers.Serializer):

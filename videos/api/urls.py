@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^cancel/(?P<task_id>[^/]+)/?$", views.CancelView.as_view(), name="api-cancel"),
     re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
+    re_path(r"^models/?$", views.ModelListView.as_view(), name="api-models"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
     re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),

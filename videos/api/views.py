@@ -86,11 +86,14 @@ class DownloadView(APIView):
     @extend_schema(
         operation_id="download",
         parameters=[
-            OpenApiParameter("variant", enum=["video", "thumbnail"], required=False),
+            OpenApiParameter("variant", enum=list(selectors.DOWNLOAD_VARIANTS), required=False),
             OpenApiParameter("Range", location=OpenApiParameter.HEADER, required=False),
         ],
         responses={
-            (200, "video/mp4"): OpenApiResponse(description="The MP4 (or the JPEG poster with variant=thumbnail)"),
+            (200, "video/mp4"): OpenApiResponse(
+                description="The MP4; variant=thumbnail the JPEG poster, preview the animated WebP preview, "
+                'webm the VP9 WebM (when the request asked for formats ["mp4", "webm"])'
+            ),
             (206, "video/mp4"): OpenApiResponse(description="The requested byte range"),
             **docs.ERRORS_READ,
             400: docs.ERROR,
@@ -100,17 +103,29 @@ class DownloadView(APIView):
     def get(self, request, video_id):
         video = access_video(request.user, video_id, request.auth)
         variant = request.query_params.get("variant", "video")
-        if variant == "thumbnail":
-            return serve_file(request, video.poster, "image/jpeg", f"{video.id}.jpg")
-        if variant != "video":
-            return Response(error_body(400, "variant must be 'video' or 'thumbnail'.", "validation_error"), status=400)
-        return serve_file(request, video.file, "video/mp4", f"{video.id}.mp4")
+        if variant not in selectors.DOWNLOAD_VARIANTS:
+            names = ", ".join(f"'{name}'" for name in selectors.DOWNLOAD_VARIANTS)
+            return Response(error_body(400, f"variant must be one of {names}.", "validation_error"), status=400)
+        content_type, extension = selectors.DOWNLOAD_VARIANTS[variant]
+        return serve_file(request, selectors.video_file(video, variant), content_type, f"{video.id}.{extension}")
 
 
 class SystemStatusView(APIView):
     @extend_schema(operation_id="system_status", responses={200: docs.SystemStatusSerializer, **docs.ERRORS_READ})
     def get(self, request):
         return Response(selectors.system_status(viewer=request.user))
+
+
+class ModelListView(APIView):
+    @extend_schema(
+        operation_id="models",
+        responses={200: docs.ModelListSerializer, **docs.ERRORS_READ},
+        description="The models this installation serves, with what a request may ask of each: trained sizes "
+        "(a request of another size renders at the nearest and is fitted), delivered sizes, fps, durations, "
+        "fits and formats.",
+    )
+    def get(self, request):
+        return Response({"models": selectors.served_models()})
 
 
 class HealthView(APIView):

@@ -201,9 +201,8 @@ def apply_acceleration(engine: Any, options: AccelerationOptions | None = None) 
         compile_transformer(pipeline, engine.device)
         profile = engine.profile
         width, height, frames = options.warmup_size or (
-            profile.native_width,
-            profile.native_height,
-            profile.max_frames,
+            *profile.render_size_for(profile.native_width, profile.native_height),
+            profile.frames_for(profile.default_duration),
         )
         applied.warmup_seconds = warm_up(engine, width=width, height=height, num_frames=frames)
     engine.acceleration = applied

@@ -36,7 +36,14 @@ class GenerationOutOfMemory(Exception):
 
 
 class GenerationCanceled(Exception):
+    """The job was canceled: `stage` is where it stopped, after `done` of `total` steps or
+    decode chunks."""
+
     code = "canceled"
+
+    def __init__(self, message: str, *, stage: str = "", done: int = 0, total: int = 0):
+        super().__init__(message)
+        self.stage, self.done, self.total = stage, done, total
 
 
 @dataclass
@@ -136,6 +143,7 @@ class Engine:
         on_step: Callable[[int, int], None] | None = None,
         should_cancel: Callable[[], bool] | None = None,
         on_stage: Callable[[str], None] | None = None,
+        on_decode: Callable[[int, int], None] | None = None,
     ) -> GenerationOutput:
         import torch
 
@@ -149,12 +157,14 @@ class Engine:
                 f"{self.profile.max_text_tokens}, the rest was ignored."
             )
         canceled = False
+        steps_done = 0
 
         def step_callback(pipe: Any, index: int, timestep: Any, tensors: dict) -> dict:
-            nonlocal canceled
+            nonlocal canceled, steps_done
+            steps_done = index + 1
             if on_step:
                 on_step(index + 1, request.num_inference_steps)
-            if should_cancel and should_cancel():
+            if should_cancel and should_cancel() and not canceled:
                 canceled = True
                 # The pipeline checks this flag before each remaining step and skips it.
                 pipe._interrupt = True
@@ -186,12 +196,18 @@ class Engine:
                 ).frames
                 output.timings["denoise_seconds"] = time.perf_counter() - started
                 if canceled:
-                    raise GenerationCanceled("canceled during denoising")
+                    raise GenerationCanceled(
+                        "canceled during denoising",
+                        stage="denoising",
+                        done=steps_done,
+                        total=request.num_inference_steps,
+                    )
                 if on_stage:
                     on_stage("decoding")
                 started = time.perf_counter()
-                # Decoding outside the pipeline call lets a cancel skip it and lets us time it.
-                video = self.pipeline.decode_latents(latents)
+                # Decoding outside the pipeline call lets a cancel skip it and lets us time it;
+                # in chunks, so it reports progress and a cancel stops it within one chunk.
+                video = self.decode(latents, on_decode, should_cancel)
                 frames = self.pipeline.video_processor.postprocess_video(video=video, output_type="np")[0]
                 output.timings["decode_seconds"] = time.perf_counter() - started
         except torch.OutOfMemoryError as exc:
@@ -201,6 +217,62 @@ class Engine:
                 output.timings["peak_gpu_bytes"] = float(torch.cuda.max_memory_allocated())
         output.frames = (frames.clip(0, 1) * 255).round().astype("uint8")
         return output
+
+    def decode(
+        self,
+        latents: Any,
+        on_chunk: Callable[[int, int], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> Any:
+        """The VAE decode of the pipeline's latents ([batch, frames, channels, h, w]), chunk by
+        chunk. diffusers' CogVideoX VAE already decodes in chunks (2 latent frames at a time,
+        per tile when tiling): a hook on its decoder sees each chunk end and reports it, and
+        hooks before the decoder's blocks ask `should_cancel` and raise GenerationCanceled, so
+        a cancel costs at most one block of the chunk under way."""
+        vae = self.pipeline.vae
+        total = decoder_calls(vae, latents.shape)
+        done = 0
+
+        def after_chunk(_module: Any, _args: Any, _output: Any) -> None:
+            nonlocal done
+            done += 1
+            if on_chunk:
+                on_chunk(min(done, total), total)
+            if should_cancel and should_cancel() and done < total:
+                raise GenerationCanceled("canceled during decoding", stage="decoding", done=done, total=total)
+
+        def inside_chunk(_module: Any, _args: Any) -> None:
+            # Before each of the decoder's blocks: a chunk of a real checkpoint takes seconds
+            # on a CPU, so a cancel does not wait for the whole chunk.
+            if should_cancel and should_cancel():
+                raise GenerationCanceled("canceled during decoding", stage="decoding", done=done, total=total)
+
+        if should_cancel and should_cancel():
+            raise GenerationCanceled("canceled before decoding", stage="decoding", done=0, total=total)
+        decoder = vae.decoder
+        handles = [decoder.register_forward_hook(after_chunk)]
+        blocks = [getattr(decoder, "mid_block", None), *getattr(decoder, "up_blocks", [])]
+        handles += [block.register_forward_pre_hook(inside_chunk) for block in blocks if block is not None]
+        try:
+            return self.pipeline.decode_latents(latents)
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+def decoder_calls(vae: Any, latent_shape: Any) -> int:
+    """How many chunks (calls of vae.decoder) decoding latents of this shape takes, by the
+    rules of AutoencoderKLCogVideoX._decode / tiled_decode: frame batches of
+    num_latent_frames_batch_size latent frames, times the tiles when tiling applies."""
+    batch, frames, _channels, height, width = (int(n) for n in latent_shape)
+    per_tile = max(frames // vae.num_latent_frames_batch_size, 1)
+    tiles = 1
+    if getattr(vae, "use_tiling", False) and (width > vae.tile_latent_min_width or height > vae.tile_latent_min_height):
+        step_h = int(vae.tile_latent_min_height * (1 - vae.tile_overlap_factor_height))
+        step_w = int(vae.tile_latent_min_width * (1 - vae.tile_overlap_factor_width))
+        tiles = len(range(0, height, step_h)) * len(range(0, width, step_w))
+    slices = batch if getattr(vae, "use_slicing", False) and batch > 1 else 1
+    return max(1, slices * tiles * per_tile)
 
 
 _engine: Engine | None = None

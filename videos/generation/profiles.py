@@ -6,11 +6,64 @@ against them without loading anything.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
 
 TINY_RANDOM = "tiny-random"
+# Delivered frame rates above the native one, made by motion interpolation (encoding.py).
+INTERPOLATED_FPS = (16, 24, 30)
+
+
+@dataclass(frozen=True)
+class SizeBounds:
+    """Trained sizes given as bounds (CogVideoX1.5: min(W, H) = 768, 768 <= max(W, H) <= 1360,
+    multiples of 16), in either orientation."""
+
+    short_min: int
+    short_max: int
+    long_min: int
+    long_max: int
+    multiple: int = 16
+
+    def contains(self, width: int, height: int) -> bool:
+        short, long = sorted((width, height))
+        return (
+            width % self.multiple == 0
+            and height % self.multiple == 0
+            and self.short_min <= short <= self.short_max
+            and self.long_min <= long <= self.long_max
+        )
+
+    def nearest(self, width: int, height: int) -> tuple[int, int]:
+        """The size inside the bounds closest in aspect ratio to width x height (then in
+        size): the short side as near the request's as the bounds allow, the long side
+        following the aspect ratio."""
+        if self.contains(width, height):
+            return width, height
+        short_req, long_req = sorted((width, height))
+        aspect = long_req / short_req
+        best: tuple[float, int, int] | None = None
+        m = self.multiple
+        for short in range(_ceil_to(self.short_min, m), self.short_max + 1, m):
+            long = min(max(_round_to(short * aspect, m), _ceil_to(self.long_min, m), short), self.long_max)
+            if long < short:
+                continue
+            score = (abs(math.log((long / short) / aspect)), abs(short - short_req))
+            if best is None or score < best[:2]:
+                best = (*score, short, long)  # type: ignore[assignment]
+        assert best is not None, "empty size bounds"
+        short, long = best[2], best[3]
+        return (long, short) if width >= height else (short, long)
+
+
+def _round_to(value: float, multiple: int) -> int:
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+def _ceil_to(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
 
 
 @dataclass(frozen=True)
@@ -32,16 +85,68 @@ class ModelProfile:
     max_pixels: int = 1360 * 768
     max_steps: int = 100
     use_dynamic_cfg: bool = False
+    # What the checkpoint was trained to render: a list of sizes, or bounds. A request of
+    # another size renders at the trained size nearest in aspect ratio and is then fitted
+    # to the asked size by the encoder (render_size_for).
+    trained_sizes: tuple[tuple[int, int], ...] = ()
+    trained_bounds: SizeBounds | None = None
+    # Frame counts the checkpoint was trained on, when it takes only some (1.5: 81 or 161);
+    # empty: any fps * seconds + 1 up to max_frames.
+    trained_frame_counts: tuple[int, ...] = ()
+
+    @property
+    def durations(self) -> tuple[int, ...]:
+        """The whole-second durations a job may ask for."""
+        if self.trained_frame_counts:
+            return tuple((frames - 1) // self.fps for frames in self.trained_frame_counts)
+        return tuple(range(1, (self.max_frames - 1) // self.fps + 1))
 
     @property
     def max_duration(self) -> int:
-        return (self.max_frames - 1) // self.fps
+        return max(self.durations)
+
+    @property
+    def default_duration(self) -> int:
+        # The longest clip for range profiles (as before); 1.5's standard 81 frames otherwise.
+        return self.durations[0] if self.trained_frame_counts else self.max_duration
+
+    @property
+    def delivered_fps(self) -> tuple[int, ...]:
+        """Frame rates a job may ask for: the native rate and the interpolated ones above it."""
+        return (self.fps, *(rate for rate in INTERPOLATED_FPS if rate > self.fps))
 
     def frames_for(self, duration: int) -> int:
         # CogVideoX's VAE compresses time 4x around a first frame: frames = fps * seconds + 1.
         return self.fps * duration + 1
 
+    def render_size_for(self, width: int, height: int) -> tuple[int, int]:
+        """The trained size to render a width x height request at: the request itself when it
+        is a trained size, else the trained size nearest in aspect ratio (then in area)."""
+        if (width, height) in self.trained_sizes:
+            return width, height
+        if self.trained_bounds is not None:
+            return self.trained_bounds.nearest(width, height)
+        if not self.trained_sizes:
+            return width, height
+        aspect = math.log(width / height)
+        return min(
+            self.trained_sizes,
+            key=lambda size: (abs(math.log(size[0] / size[1]) - aspect), abs(size[0] * size[1] - width * height)),
+        )
 
+    def describe_trained_sizes(self) -> str:
+        if self.trained_bounds is not None:
+            b = self.trained_bounds
+            return f"short side {b.short_min}..{b.short_max}, long side {b.long_min}..{b.long_max}, multiples of {b.multiple}"
+        return ", ".join(f"{w}x{h}" for w, h in self.trained_sizes)
+
+
+# 2b and 5b: the model cards say 720x480 only ("other resolutions not supported"), and the
+# checkpoints' transformer config says the same: sample_width 90, sample_height 60 latent
+# pixels (x8 = 720x480). diffusers would run 480x720 (2b recomputes its sin-cos position
+# embedding, 5b crops its rotary grid; only the I2V model's learned embedding raises), but
+# neither checkpoint saw a portrait frame in training, so 480x720 is not a trained size: a
+# portrait request renders 720x480 and is cropped or padded to portrait.
 COGVIDEOX_2B = ModelProfile(
     name="cogvideox-2b",
     native_width=720,
@@ -50,6 +155,7 @@ COGVIDEOX_2B = ModelProfile(
     max_frames=49,
     cuda_dtype="float16",
     scheduler="CogVideoXDDIMScheduler",
+    trained_sizes=((720, 480),),
 )
 COGVIDEOX_5B = ModelProfile(
     name="cogvideox-5b",
@@ -60,20 +166,26 @@ COGVIDEOX_5B = ModelProfile(
     cuda_dtype="bfloat16",
     scheduler="CogVideoXDPMScheduler",
     use_dynamic_cfg=True,
+    trained_sizes=((720, 480),),
 )
 COGVIDEOX_15_5B = ModelProfile(
     name="cogvideox1.5-5b",
     native_width=1360,
     native_height=768,
     fps=16,
-    max_frames=81,
+    max_frames=161,
     cuda_dtype="bfloat16",
     scheduler="CogVideoXDPMScheduler",
     use_dynamic_cfg=True,
+    trained_bounds=SizeBounds(short_min=768, short_max=768, long_min=768, long_max=1360),
+    trained_frame_counts=(81, 161),
 )
-# The tiny random model mirrors 2b's contract (sizes, fps, frame counts) so tests exercise
-# exactly the bounds real users get; only the weights differ, and its presets take a few
-# steps instead of 50 because its output is noise at any step count.
+# The tiny random model mirrors 2b's contract (fps, frame counts, delivered sizes) so tests
+# exercise the bounds real users get; only the weights differ, and its presets take a few
+# steps instead of 50 because its output is noise at any step count. It was trained on
+# nothing, so every size it may deliver counts as "trained": a request renders at its own
+# size through the same selection code, and the suite's small jobs stay small. Tests that
+# need 2b's rendering rules set COGVIDEO_PROFILE=cogvideox-2b with this model.
 TINY = ModelProfile(
     name=TINY_RANDOM,
     native_width=720,
@@ -84,6 +196,7 @@ TINY = ModelProfile(
     scheduler="CogVideoXDDIMScheduler",
     quality_steps=4,
     draft_steps=2,
+    trained_bounds=SizeBounds(short_min=64, short_max=1360, long_min=64, long_max=1360),
 )
 
 PROFILES = {p.name: p for p in (COGVIDEOX_2B, COGVIDEOX_5B, COGVIDEOX_15_5B, TINY)}

@@ -196,6 +196,17 @@ def record_params(job: VideoJob, **resolved) -> None:
     VideoJob.objects.filter(pk=job.pk).update(params=job.params)
 
 
+def record_cancel_point(job: VideoJob, *, stage: str, done: int, of: int) -> bool:
+    """Where a canceled job's worker stopped (the step or decode chunk it saw the cancel
+    at), in its params as `canceled_in`. Only on a canceled row: a job the reaper requeued
+    and another worker now runs keeps that worker's params."""
+    params = {**job.params, "canceled_in": {"stage": stage, "done": done, "of": of}}
+    changed = VideoJob.objects.filter(pk=job.pk, status=JobStatus.CANCELED).update(params=params)
+    if changed:
+        job.params = params
+    return bool(changed)
+
+
 def still_running(job: VideoJob) -> bool:
     return VideoJob.objects.filter(pk=job.pk, status=JobStatus.PROCESSING, worker=job.worker).exists()
 

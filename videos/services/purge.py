@@ -63,11 +63,14 @@ def purge(older_than: timedelta, *, statuses=TERMINAL_STATUSES, owner=None, dry_
     jobs, kept = purgeable_jobs(cutoff, statuses=statuses, owner=owner)
     result = PurgeResult(kept_reused=kept, dry_run=dry_run)
     with transaction.atomic():
-        videos = list(Video.objects.filter(job__in=jobs).values_list("file", "poster", "size_bytes"))
-        names = [name for file, poster, _size in videos for name in (file, poster) if name]
+        videos = list(Video.objects.filter(job__in=jobs).values_list("file", "poster", "size_bytes", "job__params"))
+        # The preview and WebM are named in the producing job's params (`files`).
+        names = [
+            name for file, poster, _size, params in videos for name in (file, poster, *_extra_files(params)) if name
+        ]
         result.jobs = jobs.count()
         result.videos = len(videos)
-        result.bytes = sum(size for *_names, size in videos)
+        result.bytes = sum(size for _file, _poster, size, _params in videos)
         if not dry_run:
             Video.objects.filter(job__in=jobs).delete()
             jobs.delete()
@@ -82,6 +85,10 @@ def purge(older_than: timedelta, *, statuses=TERMINAL_STATUSES, owner=None, dry_
     return result
 
 
+def _extra_files(params) -> list[str]:
+    return list(((params or {}).get("files") or {}).values())
+
+
 def _walk(folder: str):
     try:
         subfolders, files = default_storage.listdir(folder)
@@ -94,7 +101,9 @@ def _walk(folder: str):
 
 
 def _purge_orphans(cutoff: datetime, *, dry_run: bool) -> int:
-    referenced = set(Video.objects.values_list("file", flat=True)) | set(Video.objects.values_list("poster", flat=True))
+    referenced = set()
+    for file, poster, params in Video.objects.values_list("file", "poster", "job__params"):
+        referenced.update((file, poster, *_extra_files(params)))
     removed = 0
     for name in list(_walk(VIDEO_FOLDER)):
         if name in referenced:

@@ -43,10 +43,13 @@ def completed_copy(owner, source: VideoJob, prompt: str) -> VideoJob:
     job = make_job(owner, prompt=prompt)
     original = Video.objects.get(job=source)
     names = []
-    for name in (original.file.name, original.poster.name):
+    for name in (original.file.name, original.poster.name, source.params["files"]["preview"]):
         with default_storage.open(name, "rb") as handle:
             names.append(default_storage.save(name.replace(str(original.pk), str(job.pk)), handle))
-    VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED, finished_at=timezone.now(), progress=100)
+    params = {**job.params, "files": {"preview": names[2]}}  # the preview is named in the job's params
+    VideoJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.COMPLETED, finished_at=timezone.now(), progress=100, params=params
+    )
     Video.objects.create(
         job=job, owner=owner, file=names[0], poster=names[1], width=64, height=64, frames=9, fps=8,
         size_bytes=original.size_bytes, sha256=original.sha256,
@@ -61,7 +64,8 @@ def age(job: VideoJob) -> None:
 
 def files_of(job: VideoJob) -> list[Path]:
     video = Video.objects.get(job=job)
-    return [Path(default_storage.path(video.file.name)), Path(default_storage.path(video.poster.name))]
+    names = [video.file.name, video.poster.name, video.job.params["files"]["preview"]]  # MP4, poster, WebP preview
+    return [Path(default_storage.path(name)) for name in names]
 
 
 def stray_file(name: str, *, old: bool) -> Path:
@@ -91,15 +95,17 @@ def test_purge_deletes_old_finished_jobs_videos_and_files_only(owner, stranger):
         age(job)
     old_files, recent_files, reused_files = files_of(old_done), files_of(recent_done), files_of(reused_source)
     old_stray, fresh_stray = stray_file("2001/01/crashed.mp4", old=True), stray_file("2001/02/writing.mp4", old=False)
+    # An old file of a kept video (its preview, named only in its job's params) is no orphan.
+    os.utime(reused_files[2], (OLD.timestamp(), OLD.timestamp()))
 
     old_mp4_size = old_files[0].stat().st_size
     dry = purge(timedelta(days=30), dry_run=True)
-    assert (dry.jobs, dry.videos, dry.files, dry.kept_reused) == (2, 1, 2, 1)
+    assert (dry.jobs, dry.videos, dry.files, dry.kept_reused) == (2, 1, 3, 1)
     assert dry.orphan_files >= 1
     assert all(p.exists() for p in old_files) and old_stray.exists() and VideoJob.objects.count() == 6
 
     result = purge(timedelta(days=30))
-    assert (result.jobs, result.videos, result.files, result.kept_reused, result.missing_files) == (2, 1, 2, 1, [])
+    assert (result.jobs, result.videos, result.files, result.kept_reused, result.missing_files) == (2, 1, 3, 1, [])
     assert result.bytes == old_mp4_size
     remaining = set(VideoJob.objects.values_list("pk", flat=True))
     assert remaining == {recent_done.pk, reused_source.pk, reusing.pk, still_queued.pk}
@@ -111,6 +117,7 @@ def test_purge_deletes_old_finished_jobs_videos_and_files_only(owner, stranger):
     # one (a worker may be about to record it) stays, and the emptied folder went too.
     for video in Video.objects.all():
         assert default_storage.exists(video.file.name) and default_storage.exists(video.poster.name)
+        assert default_storage.exists(video.job.params["files"]["preview"])
     assert not old_stray.exists() and not old_stray.parent.exists()
     assert fresh_stray.exists()
     fresh_stray.unlink()

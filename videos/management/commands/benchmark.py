@@ -25,7 +25,7 @@ from benchmarks.quality import psnr
 from videos.generation.acceleration import CACHE_METHODS, QUANTIZE_MODES
 from videos.generation.memory import MEMORY_MODES
 
-SERVICE_SCENARIOS = ("overhead", "dispatch", "reuse", "status")
+SERVICE_SCENARIOS = ("overhead", "dispatch", "reuse", "status", "decode_cancel")
 
 
 def _size(text: str) -> tuple[int, int]:
