@@ -44,9 +44,15 @@ def test_cogvideox15_renders_inside_its_bounds_nearest_in_aspect(asked, rendered
     assert COGVIDEOX_15_5B.render_size_for(*asked) == rendered
 
 
-def test_the_tiny_model_renders_every_size_it_may_deliver_as_asked():
-    for asked in [(64, 64), (128, 64), (720, 480), (480, 720), (1360, 768)]:
+def test_the_tiny_model_renders_small_sizes_as_asked_and_larger_ones_small_in_the_same_aspect():
+    for asked in [(64, 64), (128, 64), (256, 256), (384, 256), (320, 192)]:
         assert TINY.render_size_for(*asked) == asked
+    assert TINY.render_size_for(512, 512) == (256, 256)
+    assert TINY.render_size_for(720, 480) == (384, 256)
+    assert TINY.render_size_for(480, 720) == (256, 384)
+    width, height = TINY.render_size_for(1360, 768)
+    assert width <= 384 and height <= 256 and width % 16 == 0 and height % 16 == 0
+    assert abs(width / height - 1360 / 768) < 0.02
 
 
 def test_profiles_offer_the_native_rate_and_interpolated_ones_above_it():
