@@ -34,6 +34,25 @@ class CogVideoX_API_Client {
 	/** Transient remembering that the template list could not be loaded. */
 	const TEMPLATES_ERROR_TRANSIENT = 'cogvideox_templates_error';
 
+	/** Transient holding the service's limits (see limits()). */
+	const LIMITS_TRANSIENT = 'cogvideox_limits';
+
+	/**
+	 * What CogVideoX-2b accepts: used until the service has said what it accepts, and while it
+	 * cannot be reached.
+	 */
+	const FALLBACK_LIMITS = array(
+		'model'             => '',
+		'max_duration'      => 6,
+		'fps'               => 8,
+		'native_resolution' => '720x480',
+		'size_multiple'     => 16,
+		'min_side'          => 64,
+		'max_side'          => 1360,
+		'max_pixels'        => 1044480,
+		'source'            => 'fallback',
+	);
+
 	/**
 	 * Base URL without trailing slash.
 	 *
@@ -189,6 +208,42 @@ class CogVideoX_API_Client {
 			set_transient( self::TEMPLATES_TRANSIENT, $templates, 5 * MINUTE_IN_SECONDS );
 		}
 		return $templates;
+	}
+
+	/**
+	 * What the service accepts: longest duration, size bounds and its native size, from the
+	 * model section of GET /api/system/status. Cached for an hour (a minute after a failure,
+	 * when the fallback - CogVideoX-2b's numbers - is used meanwhile).
+	 *
+	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,source:string}
+	 */
+	public function limits() {
+		$cached = get_transient( self::LIMITS_TRANSIENT );
+		if ( is_array( $cached ) && isset( $cached['max_duration'] ) ) {
+			return $cached;
+		}
+		$limits = self::FALLBACK_LIMITS;
+		if ( '' === $this->base_url || '' === $this->token ) {
+			return $limits;
+		}
+		$status = $this->request( 'GET', '/api/system/status', null, array(), self::QUICK_TIMEOUT );
+		$model  = ( ! is_wp_error( $status ) && isset( $status['model'] ) && is_array( $status['model'] ) ) ? $status['model'] : null;
+		if ( null === $model ) {
+			set_transient( self::LIMITS_TRANSIENT, $limits, MINUTE_IN_SECONDS );
+			return $limits;
+		}
+		foreach ( array( 'max_duration', 'fps', 'size_multiple', 'min_side', 'max_side', 'max_pixels' ) as $key ) {
+			if ( isset( $model[ $key ] ) && is_numeric( $model[ $key ] ) && (int) $model[ $key ] > 0 ) {
+				$limits[ $key ] = (int) $model[ $key ];
+			}
+		}
+		if ( isset( $model['native_resolution'] ) && is_string( $model['native_resolution'] ) && preg_match( '/^\d+x\d+$/', $model['native_resolution'] ) ) {
+			$limits['native_resolution'] = $model['native_resolution'];
+		}
+		$limits['model']  = isset( $model['id'] ) && is_scalar( $model['id'] ) ? sanitize_text_field( (string) $model['id'] ) : '';
+		$limits['source'] = 'service';
+		set_transient( self::LIMITS_TRANSIENT, $limits, HOUR_IN_SECONDS );
+		return $limits;
 	}
 
 	/**

@@ -190,6 +190,17 @@ abstract class CogVideoXTestCase extends TestCase {
 		$this->service( 'POST', '/api/cancel/' . rawurlencode( $task_id ), array() );
 	}
 
+	/**
+	 * Run WP-Cron's due events the way a system cron does on a site with DISABLE_WP_CRON:
+	 * a real request to wp-cron.php on the php -S server.
+	 */
+	protected function run_cron() {
+		delete_transient( 'doing_cron' );
+		$response = $this->http( 'GET', '/wp-cron.php' );
+		$this->assertSame( 200, wp_remote_retrieve_response_code( $response ) );
+		wp_cache_flush();
+	}
+
 	/** Poll until $probe returns something truthy. */
 	protected function wait_for( callable $probe, $timeout, $what ) {
 		$deadline = microtime( true ) + $timeout;
