@@ -6,7 +6,7 @@ php -S) and the live Django service running the tiny model.
 - the PHPUnit suite in tests/wordpress/phpunit (settings, meta box save path, REST
   permissions, webhooks, generate -> webhook -> Media Library, cron polling, uninstall);
 - a headless Chromium run of the whole admin story: upload the zip, paste URL and token,
-  generate a video from the block editor, publish, see it on the post.
+  generate a video with the cogvideox/video block, publish, watch it play on the post.
 
 System requirements (Debian): wordpress php-cli php-mysql phpunit chromium, and a MariaDB
 server (COGVIDEOX_WP_DB_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306).
@@ -14,6 +14,7 @@ server (COGVIDEOX_WP_DB_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import pytest
 from tests.support.live import ARTIFACTS
 from tests.wordpress.wp_site import (
     HERE,
+    REPO,
     WordPressSite,
     build_plugin_zip,
     missing_requirements,
@@ -62,11 +64,15 @@ def test_plugin_zip_installs_as_one_folder_with_header_readme_and_uninstall(tmp_
         names = set(zf.namelist())
         main = zf.read("cogvideox/cogvideox.php").decode()
         readme = zf.read("cogvideox/readme.txt").decode()
+        block = json.loads(zf.read("cogvideox/blocks/video/block.json"))
     assert all(name.startswith("cogvideox/") for name in names)
     for required in (
         "cogvideox/uninstall.php",
         "cogvideox/languages/cogvideox.pot",
         "cogvideox/assets/js/cogvideox-editor.js",
+        "cogvideox/assets/js/cogvideox-block.js",
+        "cogvideox/assets/js/cogvideox-sidebar.js",
+        "cogvideox/blocks/video/block.json",
         "cogvideox/assets/css/cogvideox-admin.css",
     ):
         assert required in names
@@ -74,6 +80,11 @@ def test_plugin_zip_installs_as_one_folder_with_header_readme_and_uninstall(tmp_
     assert re.search(r"^\s*\*\s*Text Domain:\s*cogvideox$", main, re.M)
     assert re.search(r"^\s*\*\s*Requires at least:\s*6\.1", main, re.M)
     assert "=== CogVideoX Studio ===" in readme and "Stable tag: 1.0.0" in readme
+    assert re.search(r"^Tested up to: 6\.\d+$", readme, re.M) and "== External services ==" in readme
+    # The block is registered server side from this file, with a script handle the plugin registers.
+    assert block["name"] == "cogvideox/video" and block["textdomain"] == "cogvideox"
+    assert block["editorScript"] == "cogvideox-video-block"
+    assert "cogvideox-video-block" in (REPO / "wordpress-plugin/includes/class-cogvideox-editor-blocks.php").read_text()
 
 
 def test_plugin_code_has_no_debug_leftovers_or_unescaped_superglobals():
