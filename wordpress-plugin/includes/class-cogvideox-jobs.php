@@ -663,6 +663,14 @@ class CogVideoX_Jobs {
 	public static function cancel( $post_id ) {
 		$task_id = (string) get_post_meta( $post_id, self::META_TASK_ID, true );
 		$status  = (string) get_post_meta( $post_id, self::META_STATUS, true );
+		if ( self::REQUESTED === $status ) {
+			// Not sent yet: withdraw the request.
+			wp_clear_scheduled_hook( CogVideoX_Background::START_HOOK, array( (int) $post_id ) );
+			delete_post_meta( $post_id, self::META_REQUEST );
+			update_post_meta( $post_id, self::META_STATUS, 'canceled' );
+			update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+			return self::state( $post_id );
+		}
 		if ( '' === $task_id || ! in_array( $status, self::PENDING, true ) ) {
 			return new WP_Error( 'cogvideox_nothing_to_cancel', __( 'There is no running video job for this post.', 'cogvideox' ), array( 'status' => 409 ) );
 		}

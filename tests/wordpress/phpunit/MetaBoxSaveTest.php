@@ -94,6 +94,20 @@ class MetaBoxSaveTest extends CogVideoXTestCase {
 		$this->assertSame( '', (string) $this->fresh_meta( $post, '_cogvideox_task_id' ) );
 	}
 
+	public function test_a_request_not_sent_yet_can_be_withdrawn() {
+		$post = $this->new_post( 'author1' );
+		$this->submit_meta_box( 'author1' );
+		$this->save( $post );
+		$this->assertSame( 'requested', $this->fresh_meta( $post, '_cogvideox_status' ) );
+		$this->login( 'author1' );
+		$response = $this->rest( 'POST', "/posts/$post/cancel" );
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertSame( 'canceled', $response->get_data()['status'] );
+		$this->assertFalse( wp_next_scheduled( CogVideoX_Background::START_HOOK, array( $post ) ) );
+		$this->run_cron();
+		$this->assertSame( '', (string) $this->fresh_meta( $post, '_cogvideox_task_id' ), 'nothing was sent' );
+	}
+
 	public function test_unticked_checkbox_only_remembers_the_prompt() {
 		$post = $this->new_post( 'author1' );
 		$this->submit_meta_box( 'author1', array( 'cogvideox_generate_on_save' => '' ) );
