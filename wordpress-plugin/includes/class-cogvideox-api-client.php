@@ -211,9 +211,10 @@ class CogVideoX_API_Client {
 	}
 
 	/**
-	 * What the service accepts: longest duration, size bounds and its native size, from the
-	 * model section of GET /api/system/status. Cached for an hour (a minute after a failure,
-	 * when the fallback - CogVideoX-2b's numbers - is used meanwhile).
+	 * What the service accepts: longest duration, size bounds and its default size. From
+	 * GET /api/models (the model listing) where the service has it, else from the model
+	 * section of GET /api/system/status. Cached for an hour (a minute after a failure, when
+	 * the fallback - CogVideoX-2b's numbers - is used meanwhile).
 	 *
 	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,source:string}
 	 */
@@ -222,16 +223,85 @@ class CogVideoX_API_Client {
 		if ( is_array( $cached ) && isset( $cached['max_duration'] ) ) {
 			return $cached;
 		}
-		$limits = self::FALLBACK_LIMITS;
 		if ( '' === $this->base_url || '' === $this->token ) {
-			return $limits;
+			return self::FALLBACK_LIMITS;
 		}
-		$status = $this->request( 'GET', '/api/system/status', null, array(), self::QUICK_TIMEOUT );
-		$model  = ( ! is_wp_error( $status ) && isset( $status['model'] ) && is_array( $status['model'] ) ) ? $status['model'] : null;
-		if ( null === $model ) {
-			set_transient( self::LIMITS_TRANSIENT, $limits, MINUTE_IN_SECONDS );
-			return $limits;
+		$limits = null;
+		$models = $this->request( 'GET', '/api/models', null, array(), self::QUICK_TIMEOUT );
+		if ( ! is_wp_error( $models ) ) {
+			$limits = self::limits_from_models( $models );
 		}
+		if ( null === $limits ) {
+			$status = $this->request( 'GET', '/api/system/status', null, array(), self::QUICK_TIMEOUT );
+			$limits = is_wp_error( $status ) ? null : self::limits_from_status( $status );
+		}
+		if ( null === $limits ) {
+			set_transient( self::LIMITS_TRANSIENT, self::FALLBACK_LIMITS, MINUTE_IN_SECONDS );
+			return self::FALLBACK_LIMITS;
+		}
+		set_transient( self::LIMITS_TRANSIENT, $limits, HOUR_IN_SECONDS );
+		return $limits;
+	}
+
+	/**
+	 * Limits from a GET /api/models body: its text-to-video model (the first one otherwise).
+	 *
+	 * @param array $body Body.
+	 * @return array|null
+	 */
+	public static function limits_from_models( array $body ) {
+		$list = isset( $body['models'] ) && is_array( $body['models'] ) ? array_values( array_filter( $body['models'], 'is_array' ) ) : array();
+		if ( ! $list ) {
+			return null;
+		}
+		$model = $list[0];
+		foreach ( $list as $candidate ) {
+			if ( isset( $candidate['task'] ) && 'text-to-video' === $candidate['task'] ) {
+				$model = $candidate;
+				break;
+			}
+		}
+		$bounds = isset( $model['resolution_limits'] ) && is_array( $model['resolution_limits'] ) ? $model['resolution_limits'] : array();
+		return self::limits_from(
+			array(
+				'id'                => isset( $model['id'] ) ? $model['id'] : '',
+				'max_duration'      => isset( $model['max_duration'] ) ? $model['max_duration'] : null,
+				'fps'               => isset( $model['native_fps'] ) ? $model['native_fps'] : null,
+				'native_resolution' => isset( $model['default_resolution'] ) ? $model['default_resolution'] : null,
+				'size_multiple'     => isset( $bounds['multiple'] ) ? $bounds['multiple'] : null,
+				'min_side'          => isset( $bounds['min_side'] ) ? $bounds['min_side'] : null,
+				'max_side'          => isset( $bounds['max_side'] ) ? $bounds['max_side'] : null,
+				'max_pixels'        => isset( $bounds['max_pixels'] ) ? $bounds['max_pixels'] : null,
+			),
+			'models'
+		);
+	}
+
+	/**
+	 * Limits from a GET /api/system/status body (its model section).
+	 *
+	 * @param array $body Body.
+	 * @return array|null
+	 */
+	public static function limits_from_status( array $body ) {
+		if ( ! isset( $body['model'] ) || ! is_array( $body['model'] ) ) {
+			return null;
+		}
+		return self::limits_from( $body['model'], 'status' );
+	}
+
+	/**
+	 * The fallback, overridden by every number the service gave.
+	 *
+	 * @param array  $model  id, max_duration, fps, native_resolution, size_multiple, min_side, max_side, max_pixels.
+	 * @param string $source Where they came from.
+	 * @return array|null Null when the service named no longest duration.
+	 */
+	private static function limits_from( array $model, $source ) {
+		if ( ! isset( $model['max_duration'] ) || ! is_numeric( $model['max_duration'] ) || (int) $model['max_duration'] < 1 ) {
+			return null;
+		}
+		$limits = self::FALLBACK_LIMITS;
 		foreach ( array( 'max_duration', 'fps', 'size_multiple', 'min_side', 'max_side', 'max_pixels' ) as $key ) {
 			if ( isset( $model[ $key ] ) && is_numeric( $model[ $key ] ) && (int) $model[ $key ] > 0 ) {
 				$limits[ $key ] = (int) $model[ $key ];
@@ -241,8 +311,7 @@ class CogVideoX_API_Client {
 			$limits['native_resolution'] = $model['native_resolution'];
 		}
 		$limits['model']  = isset( $model['id'] ) && is_scalar( $model['id'] ) ? sanitize_text_field( (string) $model['id'] ) : '';
-		$limits['source'] = 'service';
-		set_transient( self::LIMITS_TRANSIENT, $limits, HOUR_IN_SECONDS );
+		$limits['source'] = $source;
 		return $limits;
 	}
 

@@ -8,13 +8,29 @@ class ServiceLimitsTest extends CogVideoXTestCase {
 
 	public function test_limits_come_from_the_service_and_are_cached() {
 		delete_transient( CogVideoX_API_Client::LIMITS_TRANSIENT );
-		$status = $this->service( 'GET', '/api/system/status' )['body']['model'];
 		$limits = CogVideoX_Settings::limits();
-		$this->assertSame( 'service', $limits['source'] );
-		$this->assertSame( $status['max_duration'], $limits['max_duration'] );
-		$this->assertSame( $status['max_side'], $limits['max_side'] );
-		$this->assertSame( $status['native_resolution'], $limits['native_resolution'] );
+		$this->assertContains( $limits['source'], array( 'models', 'status' ) );
 		$this->assertSame( $limits, get_transient( CogVideoX_API_Client::LIMITS_TRANSIENT ), 'cached' );
+
+		// Both of the service's answers read the same, whichever this service has.
+		$status      = $this->service( 'GET', '/api/system/status' );
+		$from_status = CogVideoX_API_Client::limits_from_status( $status['body'] );
+		$this->assertNotNull( $from_status );
+		$this->assertSame( $status['body']['model']['max_duration'], $from_status['max_duration'] );
+		$this->assertSame( $status['body']['model']['native_resolution'], $from_status['native_resolution'] );
+		$models = $this->service( 'GET', '/api/models' );
+		if ( 200 === $models['code'] ) {
+			$this->assertSame( 'models', $limits['source'], 'the model listing is preferred' );
+			$from_models = CogVideoX_API_Client::limits_from_models( $models['body'] );
+			foreach ( array( 'max_duration', 'min_side', 'max_side', 'size_multiple', 'max_pixels', 'native_resolution', 'model' ) as $key ) {
+				$this->assertSame( $from_status[ $key ], $from_models[ $key ], $key );
+			}
+		} else {
+			$this->assertSame( 404, $models['code'] );
+			$this->assertSame( 'status', $limits['source'] );
+		}
+		$this->assertSame( $from_status['max_duration'], $limits['max_duration'] );
+		$this->assertSame( $from_status['max_side'], $limits['max_side'] );
 
 		// Duration 8 is beyond CogVideoX-2b's 6 s: refused before reaching the service, with its number.
 		$post = $this->new_post( 'author1' );
