@@ -213,7 +213,8 @@ class CogVideoX_API_Client {
 	/**
 	 * What the service accepts: longest duration, size bounds and its default size. From
 	 * GET /api/models (the model listing) where the service has it, else from the model
-	 * section of GET /api/system/status. Cached for an hour (a minute after a failure, when
+	 * section of GET /api/system/status (longest duration and native size; the size bounds
+	 * then default to CogVideoX-2b's). Cached for an hour (a minute after a failure, when
 	 * the fallback - CogVideoX-2b's numbers - is used meanwhile).
 	 *
 	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,source:string}
