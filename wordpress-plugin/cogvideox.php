@@ -30,6 +30,10 @@ require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-importer.php';
 require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-webhook.php';
 require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-rest.php';
 require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-cron.php';
+require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-background.php';
+require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-editor-blocks.php';
+require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-posts-list.php';
+require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-cli.php';
 require_once COGVIDEOX_PLUGIN_DIR . 'includes/class-cogvideox-integration.php';
 
 /**

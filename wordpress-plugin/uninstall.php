@@ -22,6 +22,7 @@ function cogvideox_uninstall_site() {
 	}
 	delete_transient( 'cogvideox_templates' );
 	delete_transient( 'cogvideox_templates_error' );
+	delete_transient( 'cogvideox_limits' );
 
 	// Import locks and remembered webhook ids.
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery
@@ -44,14 +45,30 @@ function cogvideox_uninstall_site() {
 	wp_cache_flush();
 
 	wp_clear_scheduled_hook( 'cogvideox_poll' );
+	wp_unschedule_hook( 'cogvideox_start_job' );
+	wp_unschedule_hook( 'cogvideox_import_video' );
 }
 
 if ( is_multisite() ) {
-	foreach ( get_sites( array( 'fields' => 'ids' ) ) as $cogvideox_site_id ) {
-		switch_to_blog( $cogvideox_site_id );
-		cogvideox_uninstall_site();
-		restore_current_blog();
-	}
+	// get_sites() answers 100 sites at a time: page through all of them.
+	$cogvideox_offset = 0;
+	do {
+		$cogvideox_site_ids = get_sites(
+			array(
+				'fields'                 => 'ids',
+				'number'                 => 100,
+				'offset'                 => $cogvideox_offset,
+				'orderby'                => 'id',
+				'update_site_meta_cache' => false,
+			)
+		);
+		foreach ( $cogvideox_site_ids as $cogvideox_site_id ) {
+			switch_to_blog( $cogvideox_site_id );
+			cogvideox_uninstall_site();
+			restore_current_blog();
+		}
+		$cogvideox_offset += 100;
+	} while ( count( $cogvideox_site_ids ) === 100 );
 } else {
 	cogvideox_uninstall_site();
 }

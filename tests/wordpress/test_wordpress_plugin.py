@@ -6,7 +6,7 @@ php -S) and the live Django service running the tiny model.
 - the PHPUnit suite in tests/wordpress/phpunit (settings, meta box save path, REST
   permissions, webhooks, generate -> webhook -> Media Library, cron polling, uninstall);
 - a headless Chromium run of the whole admin story: upload the zip, paste URL and token,
-  generate a video from the block editor, publish, see it on the post.
+  generate a video with the cogvideox/video block, publish, watch it play on the post.
 
 System requirements (Debian): wordpress php-cli php-mysql phpunit chromium, and a MariaDB
 server (COGVIDEOX_WP_DB_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306).
@@ -14,6 +14,7 @@ server (COGVIDEOX_WP_DB_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import pytest
 from tests.support.live import ARTIFACTS
 from tests.wordpress.wp_site import (
     HERE,
+    REPO,
     WordPressSite,
     build_plugin_zip,
     missing_requirements,
@@ -62,11 +64,15 @@ def test_plugin_zip_installs_as_one_folder_with_header_readme_and_uninstall(tmp_
         names = set(zf.namelist())
         main = zf.read("cogvideox/cogvideox.php").decode()
         readme = zf.read("cogvideox/readme.txt").decode()
+        block = json.loads(zf.read("cogvideox/blocks/video/block.json"))
     assert all(name.startswith("cogvideox/") for name in names)
     for required in (
         "cogvideox/uninstall.php",
         "cogvideox/languages/cogvideox.pot",
         "cogvideox/assets/js/cogvideox-editor.js",
+        "cogvideox/assets/js/cogvideox-block.js",
+        "cogvideox/assets/js/cogvideox-sidebar.js",
+        "cogvideox/blocks/video/block.json",
         "cogvideox/assets/css/cogvideox-admin.css",
     ):
         assert required in names
@@ -74,6 +80,11 @@ def test_plugin_zip_installs_as_one_folder_with_header_readme_and_uninstall(tmp_
     assert re.search(r"^\s*\*\s*Text Domain:\s*cogvideox$", main, re.M)
     assert re.search(r"^\s*\*\s*Requires at least:\s*6\.1", main, re.M)
     assert "=== CogVideoX Studio ===" in readme and "Stable tag: 1.0.0" in readme
+    assert re.search(r"^Tested up to: 6\.\d+$", readme, re.M) and "== External services ==" in readme
+    # The block is registered server side from this file, with a script handle the plugin registers.
+    assert block["name"] == "cogvideox/video" and block["textdomain"] == "cogvideox"
+    assert block["editorScript"] == "cogvideox-video-block"
+    assert "cogvideox-video-block" in (REPO / "wordpress-plugin/includes/class-cogvideox-editor-blocks.php").read_text()
 
 
 def test_plugin_code_has_no_debug_leftovers_or_unescaped_superglobals():
@@ -273,27 +284,44 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
 
         box = page.locator("#cogvideox-box")
         box.scroll_into_view_if_needed()
-        # The prompt starts out as the post title, and follows it until the editor types.
+        # The classic meta box is still there; its prompt follows the title until one types.
         expect(page.locator("#cogvideox-prompt")).to_have_value("Fox in the snow")
-        page.fill("#cogvideox-prompt", "A red fox running through fresh snow, cinematic")
         expect(page.locator("#cogvideox-duration")).to_have_value("1")
-        expect(page.locator("#cogvideox-resolution")).to_have_value("64x64")
-        page.click("#cogvideox-generate")
-        expect(page.locator("#cogvideox-progress-wrap")).to_be_visible()
-        expect(box).to_have_attribute("data-status", "completed", timeout=180_000)
-        expect(page.locator("#cogvideox-result")).to_be_visible()
-        expect(page.locator("#cogvideox-preview")).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
-        assert token not in page.content(), "the token reached the editor page"
-        shot(page, "02-meta-box-done")
 
-        # Insert into post (core/video block with the poster), poster as featured image.
-        page.click("#cogvideox-insert")
+        # The native block, from the inserter: describe, Generate, watch it turn into a video.
+        page.click(".edit-post-header-toolbar__inserter-toggle")
+        page.fill(".block-editor-inserter__search input", "CogVideoX")
+        page.click(".editor-block-list-item-cogvideox-video")
+        block = page.locator(".wp-block-cogvideox-video")
+        expect(block).to_have_count(1)
+        block.locator(".cogvideox-block-prompt textarea").fill("A red fox running through fresh snow, cinematic")
+        block.locator(".cogvideox-block-generate").click()
+        expect(block.locator(".cogvideox-block-status")).to_be_visible()
+        shot(page, "02-block-generating")
         video_block = page.locator(".wp-block-video video")
-        expect(video_block).to_have_count(1)
+        expect(video_block).to_have_count(1, timeout=180_000)
+        expect(block).to_have_count(0)
         expect(video_block).to_have_attribute("src", re.compile(r"/wp-content/uploads/.+\.mp4$"))
         expect(video_block).to_have_attribute("poster", re.compile(r"/wp-content/uploads/.+\.jpg$"))
-        page.click("#cogvideox-featured")
-        expect(page.locator("#cogvideox-status-text")).to_contain_text("featured image")
+        assert token not in page.content(), "the token reached the editor page"
+
+        # The sidebar panel (Post tab) lists the post's job.
+        settings = page.locator(".interface-pinned-items button[aria-label='Settings']")
+        if settings.get_attribute("aria-expanded") != "true":
+            settings.click()
+        page.click(".edit-post-sidebar__panel-tab[data-label='Post']")
+        panel = page.locator(".cogvideox-jobs-panel")
+        expect(panel).to_have_count(1)
+        if "is-opened" not in (panel.get_attribute("class") or ""):
+            panel.locator(".components-panel__body-toggle").click()
+        expect(panel.locator(".cogvideox-job[data-status='completed']")).to_have_count(1)
+
+        # Undo brings the generator back without it replacing itself again; redo, the video.
+        page.click(".editor-history__undo")
+        expect(page.locator(".wp-block-cogvideox-video")).to_have_count(1)
+        expect(page.locator(".wp-block-cogvideox-video .cogvideox-block-use")).to_be_visible()
+        page.locator(".wp-block-cogvideox-video .cogvideox-block-use").click()
+        expect(video_block).to_have_count(1)
         post_id = page.evaluate("() => wp.data.select('core/editor').getCurrentPostId()")
         page.evaluate("() => document.querySelector('.wp-block-video').scrollIntoView()")
         shot(page, "03-editor-with-video-block")
@@ -312,7 +340,9 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
         media = page.request.get(src)
         assert media.status == 200 and media.headers["content-type"] == "video/mp4"
         assert media.body()[4:8] == b"ftyp"
-        page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=30_000)
+        # It plays: the browser decodes it and its clock moves.
+        page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+        page.wait_for_function("() => document.querySelector('video').currentTime > 0", timeout=30_000)
         shot(page, "04-published-post")
 
         # It is in the Media Library, attached to the post.

@@ -34,6 +34,25 @@ class CogVideoX_API_Client {
 	/** Transient remembering that the template list could not be loaded. */
 	const TEMPLATES_ERROR_TRANSIENT = 'cogvideox_templates_error';
 
+	/** Transient holding the service's limits (see limits()). */
+	const LIMITS_TRANSIENT = 'cogvideox_limits';
+
+	/**
+	 * What CogVideoX-2b accepts: used until the service has said what it accepts, and while it
+	 * cannot be reached.
+	 */
+	const FALLBACK_LIMITS = array(
+		'model'             => '',
+		'max_duration'      => 6,
+		'fps'               => 8,
+		'native_resolution' => '720x480',
+		'size_multiple'     => 16,
+		'min_side'          => 64,
+		'max_side'          => 1360,
+		'max_pixels'        => 1044480,
+		'source'            => 'fallback',
+	);
+
 	/**
 	 * Base URL without trailing slash.
 	 *
@@ -189,6 +208,112 @@ class CogVideoX_API_Client {
 			set_transient( self::TEMPLATES_TRANSIENT, $templates, 5 * MINUTE_IN_SECONDS );
 		}
 		return $templates;
+	}
+
+	/**
+	 * What the service accepts: longest duration, size bounds and its default size. From
+	 * GET /api/models (the model listing) where the service has it, else from the model
+	 * section of GET /api/system/status (longest duration and native size; the size bounds
+	 * then default to CogVideoX-2b's). Cached for an hour (a minute after a failure, when
+	 * the fallback - CogVideoX-2b's numbers - is used meanwhile).
+	 *
+	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,source:string}
+	 */
+	public function limits() {
+		$cached = get_transient( self::LIMITS_TRANSIENT );
+		if ( is_array( $cached ) && isset( $cached['max_duration'] ) ) {
+			return $cached;
+		}
+		if ( '' === $this->base_url || '' === $this->token ) {
+			return self::FALLBACK_LIMITS;
+		}
+		$limits = null;
+		$models = $this->request( 'GET', '/api/models', null, array(), self::QUICK_TIMEOUT );
+		if ( ! is_wp_error( $models ) ) {
+			$limits = self::limits_from_models( $models );
+		}
+		if ( null === $limits ) {
+			$status = $this->request( 'GET', '/api/system/status', null, array(), self::QUICK_TIMEOUT );
+			$limits = is_wp_error( $status ) ? null : self::limits_from_status( $status );
+		}
+		if ( null === $limits ) {
+			set_transient( self::LIMITS_TRANSIENT, self::FALLBACK_LIMITS, MINUTE_IN_SECONDS );
+			return self::FALLBACK_LIMITS;
+		}
+		set_transient( self::LIMITS_TRANSIENT, $limits, HOUR_IN_SECONDS );
+		return $limits;
+	}
+
+	/**
+	 * Limits from a GET /api/models body: its text-to-video model (the first one otherwise).
+	 *
+	 * @param array $body Body.
+	 * @return array|null
+	 */
+	public static function limits_from_models( array $body ) {
+		$list = isset( $body['models'] ) && is_array( $body['models'] ) ? array_values( array_filter( $body['models'], 'is_array' ) ) : array();
+		if ( ! $list ) {
+			return null;
+		}
+		$model = $list[0];
+		foreach ( $list as $candidate ) {
+			if ( isset( $candidate['task'] ) && 'text-to-video' === $candidate['task'] ) {
+				$model = $candidate;
+				break;
+			}
+		}
+		$bounds = isset( $model['resolution_limits'] ) && is_array( $model['resolution_limits'] ) ? $model['resolution_limits'] : array();
+		return self::limits_from(
+			array(
+				'id'                => isset( $model['id'] ) ? $model['id'] : '',
+				'max_duration'      => isset( $model['max_duration'] ) ? $model['max_duration'] : null,
+				'fps'               => isset( $model['native_fps'] ) ? $model['native_fps'] : null,
+				'native_resolution' => isset( $model['default_resolution'] ) ? $model['default_resolution'] : null,
+				'size_multiple'     => isset( $bounds['multiple'] ) ? $bounds['multiple'] : null,
+				'min_side'          => isset( $bounds['min_side'] ) ? $bounds['min_side'] : null,
+				'max_side'          => isset( $bounds['max_side'] ) ? $bounds['max_side'] : null,
+				'max_pixels'        => isset( $bounds['max_pixels'] ) ? $bounds['max_pixels'] : null,
+			),
+			'models'
+		);
+	}
+
+	/**
+	 * Limits from a GET /api/system/status body (its model section).
+	 *
+	 * @param array $body Body.
+	 * @return array|null
+	 */
+	public static function limits_from_status( array $body ) {
+		if ( ! isset( $body['model'] ) || ! is_array( $body['model'] ) ) {
+			return null;
+		}
+		return self::limits_from( $body['model'], 'status' );
+	}
+
+	/**
+	 * The fallback, overridden by every number the service gave.
+	 *
+	 * @param array  $model  id, max_duration, fps, native_resolution, size_multiple, min_side, max_side, max_pixels.
+	 * @param string $source Where they came from.
+	 * @return array|null Null when the service named no longest duration.
+	 */
+	private static function limits_from( array $model, $source ) {
+		if ( ! isset( $model['max_duration'] ) || ! is_numeric( $model['max_duration'] ) || (int) $model['max_duration'] < 1 ) {
+			return null;
+		}
+		$limits = self::FALLBACK_LIMITS;
+		foreach ( array( 'max_duration', 'fps', 'size_multiple', 'min_side', 'max_side', 'max_pixels' ) as $key ) {
+			if ( isset( $model[ $key ] ) && is_numeric( $model[ $key ] ) && (int) $model[ $key ] > 0 ) {
+				$limits[ $key ] = (int) $model[ $key ];
+			}
+		}
+		if ( isset( $model['native_resolution'] ) && is_string( $model['native_resolution'] ) && preg_match( '/^\d+x\d+$/', $model['native_resolution'] ) ) {
+			$limits['native_resolution'] = $model['native_resolution'];
+		}
+		$limits['model']  = isset( $model['id'] ) && is_scalar( $model['id'] ) ? sanitize_text_field( (string) $model['id'] ) : '';
+		$limits['source'] = $source;
+		return $limits;
 	}
 
 	/**

@@ -11,7 +11,9 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 /**
  * Every minute, ask the service about the posts whose job is still pending (or finished but
- * not imported yet) and import what is done.
+ * not imported yet) and hand what is done to a background import (CogVideoX_Background).
+ * The minute event exists only while something is pending: the run that finds nothing left
+ * unschedules it, and the next job schedules it again.
  */
 class CogVideoX_Cron {
 
@@ -44,11 +46,13 @@ class CogVideoX_Cron {
 	}
 
 	/**
-	 * Activation: start polling.
+	 * Activation: poll only if jobs were left pending (a reactivated plugin).
 	 */
 	public static function activate() {
 		add_filter( 'cron_schedules', array( __CLASS__, 'add_schedule' ) ); // phpcs:ignore WordPress.WP.CronInterval.ChangeDetected
-		self::ensure_scheduled();
+		if ( self::posts_to_poll() ) {
+			self::ensure_scheduled();
+		}
 	}
 
 	/**
@@ -56,6 +60,8 @@ class CogVideoX_Cron {
 	 */
 	public static function deactivate() {
 		wp_clear_scheduled_hook( self::HOOK );
+		wp_unschedule_hook( CogVideoX_Background::START_HOOK );
+		wp_unschedule_hook( CogVideoX_Background::IMPORT_HOOK );
 	}
 
 	/**
@@ -79,10 +85,13 @@ class CogVideoX_Cron {
 			$wpdb->prepare(
 				"SELECT s.post_id FROM {$wpdb->postmeta} s
 				 LEFT JOIN {$wpdb->postmeta} a ON a.post_id = s.post_id AND a.meta_key = %s
+				 LEFT JOIN {$wpdb->postmeta} i ON i.post_id = s.post_id AND i.meta_key = %s
 				 WHERE s.meta_key = %s
-				   AND ( s.meta_value IN ('queued', 'processing') OR ( s.meta_value = 'completed' AND ( a.meta_value IS NULL OR a.meta_value = '' ) ) )
+				   AND ( s.meta_value IN ('queued', 'processing', 'requested')
+				         OR ( s.meta_value = 'completed' AND ( a.meta_value IS NULL OR a.meta_value = '' ) AND ( i.meta_value IS NULL OR i.meta_value <> 'failed' ) ) )
 				 ORDER BY s.meta_id DESC LIMIT %d",
 				CogVideoX_Jobs::META_ATTACHMENT_ID,
+				CogVideoX_Jobs::META_IMPORT_STATE,
 				CogVideoX_Jobs::META_STATUS,
 				self::BATCH
 			)
@@ -98,6 +107,7 @@ class CogVideoX_Cron {
 	public static function run() {
 		$results = array();
 		if ( ! CogVideoX_Settings::is_configured() ) {
+			wp_clear_scheduled_hook( self::HOOK );
 			return $results;
 		}
 		foreach ( self::posts_to_poll() as $post_id ) {
@@ -105,6 +115,10 @@ class CogVideoX_Cron {
 			$results[ $post_id ] = is_wp_error( $state ) ? $state->get_error_message() : $state['status'];
 		}
 		CogVideoX_Webhook::purge_seen();
+		if ( ! self::posts_to_poll() ) {
+			// Nothing pending: no reason to wake up every minute until the next job starts.
+			wp_clear_scheduled_hook( self::HOOK );
+		}
 		return $results;
 	}
 }

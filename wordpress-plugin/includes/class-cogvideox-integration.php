@@ -51,6 +51,13 @@ class CogVideoX_Integration {
 		$this->settings->register_hooks();
 		( new CogVideoX_REST() )->register_hooks();
 		( new CogVideoX_Cron() )->register_hooks();
+		( new CogVideoX_Background() )->register_hooks();
+		( new CogVideoX_Editor_Blocks() )->register_hooks();
+		( new CogVideoX_Posts_List() )->register_hooks();
+		add_filter( 'user_has_cap', array( 'CogVideoX_Jobs', 'grant_capability' ), 10, 2 );
+		if ( defined( 'WP_CLI' ) && WP_CLI ) {
+			CogVideoX_CLI::register();
+		}
 
 		add_action( 'admin_menu', array( $this, 'add_admin_menu' ) );
 		add_action( 'add_meta_boxes', array( $this, 'add_video_meta_box' ) );
@@ -105,22 +112,9 @@ class CogVideoX_Integration {
 		if ( $callback && ! isset( $payload['callback_url'] ) ) {
 			$payload['callback_url'] = $callback;
 		}
-		$response = wp_remote_post(
-			$this->api_url . '/api/generate',
-			array(
-				'headers' => array(
-					'Authorization' => 'Bearer ' . $this->api_token,
-					'Content-Type'  => 'application/json',
-				),
-				'body'    => wp_json_encode( $payload ),
-				'timeout' => 30,
-			)
-		);
-		if ( is_wp_error( $response ) || 200 !== wp_remote_retrieve_response_code( $response ) ) {
-			return false;
-		}
-		$body = json_decode( wp_remote_retrieve_body( $response ), true );
-		if ( ! is_array( $body ) || empty( $body['task_id'] ) ) {
+		// The same client as every other door: Idempotency-Key, no redirects, readable errors.
+		$body = CogVideoX_API_Client::from_settings()->generate( $payload, wp_generate_uuid4() );
+		if ( is_wp_error( $body ) ) {
 			return false;
 		}
 		CogVideoX_Jobs::remember_started( (int) $post_id, (string) $body['task_id'], $payload, $body );
@@ -139,6 +133,9 @@ class CogVideoX_Integration {
 		 * @param string[] $post_types Post type names.
 		 */
 		$post_types = apply_filters( 'cogvideox_post_types', array_values( $post_types ) );
+		if ( ! CogVideoX_Jobs::user_can_generate() ) {
+			return; // Users who may not generate (contributors by default) get no box.
+		}
 		foreach ( $post_types as $post_type ) {
 			if ( ! post_type_supports( $post_type, 'editor' ) ) {
 				continue;
@@ -226,7 +223,7 @@ class CogVideoX_Integration {
 			</p>
 			<p class="cogvideox-field cogvideox-inline">
 				<label for="cogvideox-duration"><?php esc_html_e( 'Duration (s)', 'cogvideox' ); ?></label>
-				<input type="number" id="cogvideox-duration" name="cogvideox_duration" min="1" max="<?php echo esc_attr( (string) CogVideoX_Settings::MAX_DURATION ); ?>" step="1" value="<?php echo esc_attr( (string) $duration ); ?>" class="small-text" />
+				<input type="number" id="cogvideox-duration" name="cogvideox_duration" min="1" max="<?php echo esc_attr( (string) CogVideoX_Settings::max_duration() ); ?>" step="1" value="<?php echo esc_attr( (string) $duration ); ?>" class="small-text" />
 				<label for="cogvideox-resolution"><?php esc_html_e( 'Resolution', 'cogvideox' ); ?></label>
 				<input type="text" id="cogvideox-resolution" name="cogvideox_resolution" value="<?php echo esc_attr( $resolution ); ?>" placeholder="720x480" class="regular-text code cogvideox-resolution" />
 			</p>
@@ -265,7 +262,7 @@ class CogVideoX_Integration {
 	 *
 	 * @param int          $post_id Post id.
 	 * @param WP_Post|null $post    Post.
-	 * @return string|false Task id when a job was started, false otherwise.
+	 * @return bool Whether a job was requested.
 	 */
 	public function save_video_generation( $post_id, $post = null ) {
 		// phpcs:disable WordPress.Security.NonceVerification.Missing -- verified right here.
@@ -278,7 +275,7 @@ class CogVideoX_Integration {
 		if ( wp_is_post_revision( $post_id ) || wp_is_post_autosave( $post_id ) ) {
 			return false;
 		}
-		if ( ! current_user_can( 'edit_post', $post_id ) ) {
+		if ( ! CogVideoX_Jobs::user_can_generate( $post_id ) ) {
 			return false;
 		}
 		$post = $post ? $post : get_post( $post_id );
@@ -307,11 +304,7 @@ class CogVideoX_Integration {
 		if ( '' !== $input['prompt'] ) {
 			update_post_meta( $post_id, CogVideoX_Jobs::META_PROMPT, $input['prompt'] );
 		}
-		if ( ! $on_save || ! CogVideoX_Settings::is_configured() ) {
-			return false;
-		}
-		$status = (string) get_post_meta( $post_id, CogVideoX_Jobs::META_STATUS, true );
-		if ( in_array( $status, CogVideoX_Jobs::PENDING, true ) ) {
+		if ( ! $on_save || ! CogVideoX_Settings::is_configured() || CogVideoX_Jobs::is_busy( $post_id ) ) {
 			return false; // One job at a time; saving again does not start another.
 		}
 
@@ -320,27 +313,18 @@ class CogVideoX_Integration {
 			update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, $payload->get_error_message() );
 			return false;
 		}
-		if ( isset( $payload['template'] ) ) {
-			// The service renders the template (its negative prompt and defaults apply): no
-			// article-style defaults may be merged in, so the job starts as the editor's does.
-			$state = CogVideoX_Jobs::start( $post_id, $payload );
-			if ( is_wp_error( $state ) ) {
-				update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, $state->get_error_message() );
-				return false;
-			}
-			return (string) get_post_meta( $post_id, CogVideoX_Jobs::META_TASK_ID, true );
-		}
-		if ( 'completed' === $status && CogVideoX_Jobs::attachment_id( $post_id ) && $this->last_prompt_matches( $post_id, $payload['prompt'] ) ) {
+		$status = (string) get_post_meta( $post_id, CogVideoX_Jobs::META_STATUS, true );
+		if ( ! isset( $payload['template'] ) && 'completed' === $status && CogVideoX_Jobs::attachment_id( $post_id ) && $this->last_prompt_matches( $post_id, $payload['prompt'] ) ) {
 			return false; // This prompt already has its video: saving again is not a new request.
 		}
-		$prompt  = $payload['prompt'];
-		$options = $payload;
-		unset( $options['prompt'] );
-		$task_id = $this->generate_video_for_post( $post_id, $prompt, $options );
-		if ( false === $task_id ) {
-			update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, __( 'The video could not be requested from CogVideoX Studio. Check Settings -> CogVideoX -> Test connection.', 'cogvideox' ) );
+		// The same job code as the Generate button, sent from a background event so the
+		// save never waits for the service (CogVideoX_Jobs::request_start()).
+		$state = CogVideoX_Jobs::request_start( $post_id, $payload );
+		if ( is_wp_error( $state ) ) {
+			update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, $state->get_error_message() );
+			return false;
 		}
-		return $task_id;
+		return true;
 	}
 
 	/**
@@ -361,7 +345,7 @@ class CogVideoX_Integration {
 	 * @param string $hook_suffix Admin page.
 	 */
 	public function enqueue_editor_assets( $hook_suffix ) {
-		if ( 'post.php' !== $hook_suffix && 'post-new.php' !== $hook_suffix ) {
+		if ( ( 'post.php' !== $hook_suffix && 'post-new.php' !== $hook_suffix ) || ! CogVideoX_Jobs::user_can_generate() ) {
 			return;
 		}
 		wp_enqueue_style( 'cogvideox-admin', plugins_url( 'assets/css/cogvideox-admin.css', COGVIDEOX_PLUGIN_FILE ), array(), COGVIDEOX_VERSION );

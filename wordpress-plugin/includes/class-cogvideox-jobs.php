@@ -30,6 +30,25 @@ class CogVideoX_Jobs {
 	const META_IMPORTED_VIA    = '_cogvideox_imported_via';
 	const META_GENERATE_ON_SAVE = '_cogvideox_generate_on_save';
 	const META_UPDATED_AT      = '_cogvideox_updated_at';
+	const META_REQUEST         = '_cogvideox_request';
+	const META_IMPORT_STATE    = '_cogvideox_import_state';
+	const META_IMPORT_ATTEMPTS = '_cogvideox_import_attempts';
+	const META_IMPORT_NEXT     = '_cogvideox_import_next';
+	const META_NOTICED_VIA     = '_cogvideox_noticed_via';
+	const META_HISTORY         = '_cogvideox_jobs';
+
+	/**
+	 * The capability that lets a user start, follow and import generated videos. Granted by
+	 * default to everyone who has upload_files (the videos end up in the Media Library); see
+	 * grant_capability().
+	 */
+	const CAPABILITY = 'cogvideox_generate_videos';
+
+	/** "Generate when I save" accepted, the request to the service not sent yet. */
+	const REQUESTED = 'requested';
+
+	/** Jobs kept in a post's history (the sidebar's list). */
+	const HISTORY_SIZE = 10;
 
 	/** States in which the service is still working. */
 	const PENDING = array( 'queued', 'processing' );
@@ -57,7 +76,54 @@ class CogVideoX_Jobs {
 			self::META_IMPORTED_VIA,
 			self::META_GENERATE_ON_SAVE,
 			self::META_UPDATED_AT,
+			self::META_REQUEST,
+			self::META_IMPORT_STATE,
+			self::META_IMPORT_ATTEMPTS,
+			self::META_IMPORT_NEXT,
+			self::META_NOTICED_VIA,
+			self::META_HISTORY,
 		);
+	}
+
+	/* ------------------------------------------------------------------
+	 * Who may generate.
+	 * ------------------------------------------------------------------ */
+
+	/**
+	 * user_has_cap filter: CAPABILITY follows a base capability (upload_files unless the
+	 * cogvideox_generate_base_capability filter says otherwise), unless a role or user was
+	 * given or denied CAPABILITY explicitly.
+	 *
+	 * @param bool[] $allcaps The user's capabilities.
+	 * @param array  $caps    Primitive capabilities asked for.
+	 * @return bool[]
+	 */
+	public static function grant_capability( $allcaps, $caps ) {
+		if ( ! in_array( self::CAPABILITY, (array) $caps, true ) || array_key_exists( self::CAPABILITY, $allcaps ) ) {
+			return $allcaps;
+		}
+		/**
+		 * Filters the capability that carries the right to generate videos.
+		 *
+		 * @param string $capability Default 'upload_files'.
+		 */
+		$base                        = (string) apply_filters( 'cogvideox_generate_base_capability', 'upload_files' );
+		$allcaps[ self::CAPABILITY ] = '' !== $base && ! empty( $allcaps[ $base ] );
+		return $allcaps;
+	}
+
+	/**
+	 * Whether the current user may generate videos (for this post, when one is given: they
+	 * must also be able to edit it).
+	 *
+	 * @param int $post_id Post id, or 0.
+	 * @return bool
+	 */
+	public static function user_can_generate( $post_id = 0 ) {
+		if ( ! current_user_can( self::CAPABILITY ) ) {
+			return false;
+		}
+		return $post_id ? current_user_can( 'edit_post', (int) $post_id ) : true;
 	}
 
 	/**
@@ -80,13 +146,17 @@ class CogVideoX_Jobs {
 		if ( '' === trim( $prompt ) ) {
 			return new WP_Error( 'cogvideox_empty_prompt', __( 'Write a prompt (or give the post a title) first.', 'cogvideox' ), array( 'status' => 400 ) );
 		}
+		$duration = self::check_duration( $input );
+		if ( is_wp_error( $duration ) ) {
+			return $duration;
+		}
 		$payload = array(
 			'prompt'   => mb_substr( $prompt, 0, 2000 ),
-			'duration' => CogVideoX_Settings::sanitize_duration( isset( $input['duration'] ) ? $input['duration'] : $defaults['duration'] ),
+			'duration' => null !== $duration ? $duration : CogVideoX_Settings::sanitize_duration( $defaults['duration'] ),
 		);
 		$resolution = isset( $input['resolution'] ) ? CogVideoX_Settings::sanitize_resolution( $input['resolution'] ) : $defaults['resolution'];
 		if ( isset( $input['resolution'] ) && '' !== trim( (string) $input['resolution'] ) && '' === $resolution ) {
-			return new WP_Error( 'cogvideox_bad_resolution', __( 'Resolution must look like 720x480 (width x height, multiples of 16).', 'cogvideox' ), array( 'status' => 400 ) );
+			return new WP_Error( 'cogvideox_bad_resolution', CogVideoX_Settings::resolution_rule(), array( 'status' => 400 ) );
 		}
 		if ( '' !== $resolution ) {
 			$payload['resolution'] = $resolution;
@@ -113,6 +183,28 @@ class CogVideoX_Jobs {
 	}
 
 	/**
+	 * The duration the editor asked for, checked against the service's limit (null: none asked).
+	 *
+	 * @param array $input Editor input.
+	 * @return int|null|WP_Error
+	 */
+	public static function check_duration( array $input ) {
+		if ( ! isset( $input['duration'] ) || '' === (string) $input['duration'] ) {
+			return null;
+		}
+		$max = CogVideoX_Settings::max_duration();
+		if ( ! is_numeric( $input['duration'] ) || (int) $input['duration'] < 1 || (int) $input['duration'] > $max ) {
+			return new WP_Error(
+				'cogvideox_bad_duration',
+				/* translators: %d: longest duration the service accepts */
+				sprintf( __( 'Duration must be a whole number of seconds from 1 to %d (the service\'s limit).', 'cogvideox' ), $max ),
+				array( 'status' => 400 )
+			);
+		}
+		return (int) $input['duration'];
+	}
+
+	/**
 	 * The body for a service template: `template` (slug) + `variables`, rendered by the
 	 * service, so the template's negative prompt and default parameters apply. Only what the
 	 * editor chose explicitly is sent besides (a prompt they wrote, duration, resolution,
@@ -132,13 +224,17 @@ class CogVideoX_Jobs {
 		if ( '' !== trim( $prompt ) ) {
 			$payload['prompt'] = mb_substr( $prompt, 0, 2000 );
 		}
-		if ( isset( $input['duration'] ) && '' !== (string) $input['duration'] ) {
-			$payload['duration'] = CogVideoX_Settings::sanitize_duration( $input['duration'] );
+		$duration = self::check_duration( $input );
+		if ( is_wp_error( $duration ) ) {
+			return $duration;
+		}
+		if ( null !== $duration ) {
+			$payload['duration'] = $duration;
 		}
 		if ( isset( $input['resolution'] ) && '' !== trim( (string) $input['resolution'] ) ) {
 			$resolution = CogVideoX_Settings::sanitize_resolution( $input['resolution'] );
 			if ( '' === $resolution ) {
-				return new WP_Error( 'cogvideox_bad_resolution', __( 'Resolution must look like 720x480 (width x height, multiples of 16).', 'cogvideox' ), array( 'status' => 400 ) );
+				return new WP_Error( 'cogvideox_bad_resolution', CogVideoX_Settings::resolution_rule(), array( 'status' => 400 ) );
 			}
 			$payload['resolution'] = $resolution;
 		}
@@ -238,24 +334,141 @@ class CogVideoX_Jobs {
 	}
 
 	/**
-	 * Start a job for a post.
+	 * Whether the post has a job the service is working on (or one about to be requested).
 	 *
-	 * @param int   $post_id Post id.
-	 * @param array $payload Body for POST /api/generate (see build_payload()).
+	 * @param int $post_id Post id.
+	 * @return bool
+	 */
+	public static function is_busy( $post_id ) {
+		$status = (string) get_post_meta( $post_id, self::META_STATUS, true );
+		return in_array( $status, self::PENDING, true ) || self::REQUESTED === $status;
+	}
+
+	/**
+	 * Start a job for a post now: the one way every door (Generate button, block, bulk
+	 * action, WP-CLI, "generate when I save" via its background event) asks the service.
+	 * POST /api/generate with an Idempotency-Key, no redirects, the service's own error text.
+	 *
+	 * @param int         $post_id         Post id.
+	 * @param array       $payload         Body for POST /api/generate (see build_payload()).
+	 * @param string|null $idempotency_key Key for the request (null: a fresh one, one per click).
 	 * @return array|WP_Error The post's job state.
 	 */
-	public static function start( $post_id, array $payload ) {
-		$status = (string) get_post_meta( $post_id, self::META_STATUS, true );
-		if ( in_array( $status, self::PENDING, true ) ) {
+	public static function start( $post_id, array $payload, $idempotency_key = null ) {
+		if ( self::is_busy( $post_id ) ) {
 			return new WP_Error( 'cogvideox_busy', __( 'A video is already being generated for this post. Cancel it first.', 'cogvideox' ), array( 'status' => 409 ) );
 		}
-		$client = CogVideoX_API_Client::from_settings();
-		$answer = $client->generate( $payload, wp_generate_uuid4() );
+		return self::send_start( $post_id, $payload, $idempotency_key ? $idempotency_key : wp_generate_uuid4() );
+	}
+
+	/**
+	 * POST /api/generate and record the answer (no busy check: callers did it).
+	 *
+	 * @param int    $post_id         Post id.
+	 * @param array  $payload         Body.
+	 * @param string $idempotency_key Key.
+	 * @return array|WP_Error
+	 */
+	private static function send_start( $post_id, array $payload, $idempotency_key ) {
+		$answer = CogVideoX_API_Client::from_settings()->generate( $payload, $idempotency_key );
 		if ( is_wp_error( $answer ) ) {
 			return $answer;
 		}
 		self::remember_started( $post_id, (string) $answer['task_id'], $payload, $answer );
 		return self::state( $post_id );
+	}
+
+	/**
+	 * "Generate when I save": accept the request now, send it from a background event, so
+	 * saving never waits for the service. The request keeps one Idempotency-Key (derived from
+	 * the post, the body and the previous job), so its retries, the editor's poll and WP-Cron
+	 * racing each other create one job on the service.
+	 *
+	 * @param int   $post_id Post id.
+	 * @param array $payload Body for POST /api/generate.
+	 * @return array|WP_Error The post's job state.
+	 */
+	public static function request_start( $post_id, array $payload ) {
+		if ( self::is_busy( $post_id ) ) {
+			return new WP_Error( 'cogvideox_busy', __( 'A video is already being generated for this post. Cancel it first.', 'cogvideox' ), array( 'status' => 409 ) );
+		}
+		$key = 'wp-' . md5( home_url( '/' ) . '|' . (int) $post_id . '|' . wp_json_encode( $payload ) . '|' . (string) get_post_meta( $post_id, self::META_TASK_ID, true ) );
+		update_post_meta(
+			$post_id,
+			self::META_REQUEST,
+			wp_slash(
+				wp_json_encode(
+					array(
+						'payload'  => $payload,
+						'key'      => $key,
+						'attempts' => 0,
+					)
+				)
+			)
+		);
+		update_post_meta( $post_id, self::META_STATUS, self::REQUESTED );
+		update_post_meta( $post_id, self::META_PROGRESS, 0 );
+		update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+		delete_post_meta( $post_id, self::META_ERROR );
+		CogVideoX_Background::schedule_start( $post_id );
+		return self::state( $post_id );
+	}
+
+	/**
+	 * Send a request accepted by request_start() (from its background event or the editor's
+	 * poll, whichever comes first). Failures the service may recover from are retried with
+	 * backoff; a refusal is final and its text is shown.
+	 *
+	 * @param int $post_id Post id.
+	 * @return array|WP_Error The post's job state.
+	 */
+	public static function run_requested_start( $post_id ) {
+		if ( self::REQUESTED !== (string) get_post_meta( $post_id, self::META_STATUS, true ) ) {
+			return self::state( $post_id );
+		}
+		$request = json_decode( (string) get_post_meta( $post_id, self::META_REQUEST, true ), true );
+		if ( ! is_array( $request ) || empty( $request['payload'] ) || empty( $request['key'] ) ) {
+			update_post_meta( $post_id, self::META_STATUS, 'failed' );
+			update_post_meta( $post_id, self::META_ERROR, __( 'The saved video request was lost. Generate again.', 'cogvideox' ) );
+			return self::state( $post_id );
+		}
+		$lock = CogVideoX_Importer::LOCK_PREFIX . 'start_' . (int) $post_id;
+		if ( ! CogVideoX_Importer::acquire_lock( $lock, 60 ) ) {
+			return self::state( $post_id ); // Another request is sending it right now.
+		}
+		try {
+			$state = self::send_start( $post_id, (array) $request['payload'], (string) $request['key'] );
+			if ( ! is_wp_error( $state ) ) {
+				delete_post_meta( $post_id, self::META_REQUEST );
+				return $state;
+			}
+			$data      = $state->get_error_data();
+			$http      = is_array( $data ) && isset( $data['http_status'] ) ? (int) $data['http_status'] : 0;
+			$retryable = 0 === $http || 429 === $http || $http >= 500;
+			$attempts  = (int) $request['attempts'] + 1;
+			if ( $retryable && $attempts < CogVideoX_Background::MAX_ATTEMPTS ) {
+				$request['attempts'] = $attempts;
+				update_post_meta( $post_id, self::META_REQUEST, wp_slash( wp_json_encode( $request ) ) );
+				$delay = CogVideoX_Background::backoff( $attempts );
+				update_post_meta(
+					$post_id,
+					self::META_ERROR,
+					sanitize_text_field(
+						/* translators: 1: error message, 2: seconds */
+						sprintf( __( '%1$s Trying again in %2$d s.', 'cogvideox' ), $state->get_error_message(), $delay )
+					)
+				);
+				CogVideoX_Background::schedule_start( $post_id, time() + $delay );
+				return self::state( $post_id );
+			}
+			delete_post_meta( $post_id, self::META_REQUEST );
+			update_post_meta( $post_id, self::META_STATUS, 'failed' );
+			update_post_meta( $post_id, self::META_ERROR, sanitize_text_field( $state->get_error_message() ) );
+			update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+			return self::state( $post_id );
+		} finally {
+			CogVideoX_Importer::release_lock( $lock );
+		}
 	}
 
 	/**
@@ -285,7 +498,62 @@ class CogVideoX_Jobs {
 		update_post_meta( $post_id, self::META_UPDATED_AT, time() );
 		delete_post_meta( $post_id, self::META_ERROR );
 		delete_post_meta( $post_id, self::META_VIDEO_ID );
+		// The post's video is the current job's: an older one stays in the Media Library
+		// (and in the content, where it was inserted) but is no longer "the" result.
+		delete_post_meta( $post_id, self::META_ATTACHMENT_ID );
+		delete_post_meta( $post_id, self::META_POSTER_ID );
+		delete_post_meta( $post_id, self::META_IMPORTED_VIA );
+		delete_post_meta( $post_id, self::META_IMPORT_STATE );
+		delete_post_meta( $post_id, self::META_IMPORT_ATTEMPTS );
+		delete_post_meta( $post_id, self::META_IMPORT_NEXT );
+		self::remember_in_history( $post_id, (string) $task_id, isset( $answer['status'] ) ? sanitize_key( $answer['status'] ) : 'queued', $recorded );
 		CogVideoX_Cron::ensure_scheduled();
+	}
+
+	/**
+	 * Keep the post's last jobs (newest first) for the editor's sidebar.
+	 *
+	 * @param int    $post_id Post id.
+	 * @param string $task_id Task id.
+	 * @param string $status  Status.
+	 * @param array  $params  Parameters sent (only on a new job).
+	 */
+	public static function remember_in_history( $post_id, $task_id, $status, ?array $params = null ) {
+		$history = self::history( $post_id );
+		$found   = false;
+		foreach ( $history as &$entry ) {
+			if ( $entry['task_id'] === $task_id ) {
+				$entry['status'] = $status;
+				$found           = true;
+			}
+		}
+		unset( $entry );
+		if ( ! $found && null !== $params ) {
+			array_unshift(
+				$history,
+				array(
+					'task_id'  => $task_id,
+					'status'   => $status,
+					'prompt'   => isset( $params['prompt'] ) ? mb_substr( sanitize_text_field( (string) $params['prompt'] ), 0, 200 ) : '',
+					'template' => isset( $params['template'] ) ? sanitize_title( (string) $params['template'] ) : '',
+					'started'  => time(),
+				)
+			);
+		}
+		if ( $found || null !== $params ) {
+			update_post_meta( $post_id, self::META_HISTORY, wp_slash( wp_json_encode( array_slice( $history, 0, self::HISTORY_SIZE ) ) ) );
+		}
+	}
+
+	/**
+	 * The post's last jobs, newest first.
+	 *
+	 * @param int $post_id Post id.
+	 * @return array[]
+	 */
+	public static function history( $post_id ) {
+		$history = json_decode( (string) get_post_meta( $post_id, self::META_HISTORY, true ), true );
+		return is_array( $history ) ? array_values( array_filter( $history, 'is_array' ) ) : array();
 	}
 
 	/**
@@ -296,11 +564,14 @@ class CogVideoX_Jobs {
 	 * @return array|WP_Error The post's job state.
 	 */
 	public static function sync( $post_id, $via = 'editor' ) {
+		$status = (string) get_post_meta( $post_id, self::META_STATUS, true );
+		if ( self::REQUESTED === $status ) {
+			return self::run_requested_start( $post_id );
+		}
 		$task_id = (string) get_post_meta( $post_id, self::META_TASK_ID, true );
 		if ( '' === $task_id ) {
 			return self::state( $post_id );
 		}
-		$status = (string) get_post_meta( $post_id, self::META_STATUS, true );
 		$needs_import = 'completed' === $status && ! self::attachment_id( $post_id );
 		if ( ! in_array( $status, self::PENDING, true ) && ! $needs_import && '' !== $status ) {
 			return self::state( $post_id );
@@ -352,6 +623,9 @@ class CogVideoX_Jobs {
 			update_post_meta( $post_id, self::META_STAGE, sanitize_text_field( $body['stage'] ) );
 		}
 		update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+		if ( $current !== $status ) {
+			self::remember_in_history( $post_id, $task_id, $status );
+		}
 
 		if ( 'failed' === $status ) {
 			$error = '';
@@ -371,12 +645,11 @@ class CogVideoX_Jobs {
 				return self::state( $post_id );
 			}
 			update_post_meta( $post_id, self::META_VIDEO_ID, $video_id );
-			$imported = CogVideoX_Importer::import( $post_id, $task_id, $video_id, $via );
-			if ( is_wp_error( $imported ) ) {
-				update_post_meta( $post_id, self::META_ERROR, sanitize_text_field( $imported->get_error_message() ) );
-				return $imported;
+			if ( ! self::attachment_id( $post_id ) ) {
+				// The download runs in a background event of its own, never inside this
+				// webhook, poll or cron request.
+				CogVideoX_Background::queue_import( $post_id, $task_id, $via );
 			}
-			delete_post_meta( $post_id, self::META_ERROR );
 		}
 		return self::state( $post_id );
 	}
@@ -390,6 +663,14 @@ class CogVideoX_Jobs {
 	public static function cancel( $post_id ) {
 		$task_id = (string) get_post_meta( $post_id, self::META_TASK_ID, true );
 		$status  = (string) get_post_meta( $post_id, self::META_STATUS, true );
+		if ( self::REQUESTED === $status ) {
+			// Not sent yet: withdraw the request.
+			wp_clear_scheduled_hook( CogVideoX_Background::START_HOOK, array( (int) $post_id ) );
+			delete_post_meta( $post_id, self::META_REQUEST );
+			update_post_meta( $post_id, self::META_STATUS, 'canceled' );
+			update_post_meta( $post_id, self::META_UPDATED_AT, time() );
+			return self::state( $post_id );
+		}
 		if ( '' === $task_id || ! in_array( $status, self::PENDING, true ) ) {
 			return new WP_Error( 'cogvideox_nothing_to_cancel', __( 'There is no running video job for this post.', 'cogvideox' ), array( 'status' => 409 ) );
 		}
@@ -471,6 +752,8 @@ class CogVideoX_Jobs {
 			'imported_via' => (string) get_post_meta( $post_id, self::META_IMPORTED_VIA, true ),
 			'attachment'   => null,
 			'featured'     => false,
+			'import'       => self::import_state( $post_id ),
+			'jobs'         => self::history( $post_id ),
 		);
 		if ( '' === $state['status'] && '' !== $state['task_id'] ) {
 			// Started through generate_video_for_post() by older code: treat as queued.
@@ -491,6 +774,25 @@ class CogVideoX_Jobs {
 			$state['featured'] = $poster_id && (int) get_post_thumbnail_id( $post_id ) === $poster_id;
 		}
 		return $state;
+	}
+
+	/**
+	 * Where the Media Library import stands: none, scheduled, running, retrying, failed, done.
+	 *
+	 * @param int $post_id Post id.
+	 * @return array{state:string,attempts:int,next_attempt:int|null}
+	 */
+	public static function import_state( $post_id ) {
+		$state = (string) get_post_meta( $post_id, self::META_IMPORT_STATE, true );
+		if ( self::attachment_id( $post_id ) ) {
+			$state = 'done';
+		}
+		$next = (int) get_post_meta( $post_id, self::META_IMPORT_NEXT, true );
+		return array(
+			'state'        => '' !== $state ? $state : 'none',
+			'attempts'     => (int) get_post_meta( $post_id, self::META_IMPORT_ATTEMPTS, true ),
+			'next_attempt' => $next ? $next : null,
+		);
 	}
 
 	/**

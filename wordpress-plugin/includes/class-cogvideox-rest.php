@@ -42,7 +42,7 @@ class CogVideoX_REST {
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
 				'callback'            => array( $this, 'generate' ),
-				'permission_callback' => array( $this, 'can_edit_post' ),
+				'permission_callback' => array( $this, 'can_generate_for_post' ),
 				'args'                => array_merge(
 					$post_id_arg,
 					array(
@@ -51,10 +51,10 @@ class CogVideoX_REST {
 							'sanitize_callback' => 'sanitize_textarea_field',
 							'default'           => '',
 						),
+						// Checked against the service's own limit in build_payload().
 						'duration'        => array(
 							'type'    => 'integer',
 							'minimum' => 1,
-							'maximum' => CogVideoX_Settings::MAX_DURATION,
 						),
 						'resolution'      => array(
 							'type'              => 'string',
@@ -75,7 +75,7 @@ class CogVideoX_REST {
 			array(
 				'methods'             => WP_REST_Server::READABLE,
 				'callback'            => array( $this, 'job' ),
-				'permission_callback' => array( $this, 'can_edit_post' ),
+				'permission_callback' => array( $this, 'can_generate_for_post' ),
 				'args'                => $post_id_arg,
 			)
 		);
@@ -85,7 +85,7 @@ class CogVideoX_REST {
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
 				'callback'            => array( $this, 'cancel' ),
-				'permission_callback' => array( $this, 'can_edit_post' ),
+				'permission_callback' => array( $this, 'can_generate_for_post' ),
 				'args'                => $post_id_arg,
 			)
 		);
@@ -95,7 +95,7 @@ class CogVideoX_REST {
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
 				'callback'            => array( $this, 'set_featured' ),
-				'permission_callback' => array( $this, 'can_edit_post' ),
+				'permission_callback' => array( $this, 'can_generate_for_post' ),
 				'args'                => $post_id_arg,
 			)
 		);
@@ -105,7 +105,16 @@ class CogVideoX_REST {
 			array(
 				'methods'             => WP_REST_Server::READABLE,
 				'callback'            => array( $this, 'templates' ),
-				'permission_callback' => array( $this, 'can_edit_posts' ),
+				'permission_callback' => array( $this, 'can_generate' ),
+			)
+		);
+		register_rest_route(
+			self::NAMESPACE_V1,
+			'/limits',
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => array( $this, 'limits' ),
+				'permission_callback' => array( $this, 'can_generate' ),
 			)
 		);
 		register_rest_route(
@@ -133,6 +142,29 @@ class CogVideoX_REST {
 	/* ------------------------------------------------------------------
 	 * Permissions.
 	 * ------------------------------------------------------------------ */
+
+	/**
+	 * The current user may generate videos (CogVideoX_Jobs::CAPABILITY) and edit this post.
+	 *
+	 * @param WP_REST_Request $request Request.
+	 * @return true|WP_Error
+	 */
+	public function can_generate_for_post( WP_REST_Request $request ) {
+		$allowed = $this->can_edit_post( $request );
+		if ( true !== $allowed ) {
+			return $allowed;
+		}
+		return current_user_can( CogVideoX_Jobs::CAPABILITY ) ? true : $this->forbidden();
+	}
+
+	/**
+	 * The current user may generate videos at all.
+	 *
+	 * @return true|WP_Error
+	 */
+	public function can_generate() {
+		return current_user_can( CogVideoX_Jobs::CAPABILITY ) ? true : $this->forbidden();
+	}
 
 	/**
 	 * The current user may edit this post.
@@ -279,6 +311,15 @@ class CogVideoX_REST {
 	}
 
 	/**
+	 * What the service accepts (durations, sizes), for the editor's fields.
+	 *
+	 * @return WP_REST_Response
+	 */
+	public function limits() {
+		return new WP_REST_Response( CogVideoX_Settings::limits(), 200 );
+	}
+
+	/**
 	 * Settings -> Test connection: GET /api/system/status with the saved URL and token.
 	 *
 	 * @return WP_REST_Response|WP_Error
@@ -288,7 +329,11 @@ class CogVideoX_REST {
 		if ( is_wp_error( $status ) ) {
 			return $status;
 		}
-		return new WP_REST_Response( self::summarize_system_status( $status ), 200 );
+		// A working connection is also the moment to refresh what the service accepts.
+		delete_transient( CogVideoX_API_Client::LIMITS_TRANSIENT );
+		$summary            = self::summarize_system_status( $status );
+		$summary['warning'] = CogVideoX_Settings::insecure_transport_warning( CogVideoX_Settings::api_url() );
+		return new WP_REST_Response( $summary, 200 );
 	}
 
 	/**

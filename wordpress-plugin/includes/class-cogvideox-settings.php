@@ -24,8 +24,8 @@ class CogVideoX_Settings {
 	const GROUP                 = 'cogvideox';
 	const PAGE                  = 'cogvideox';
 
-	/** Longest video the 2b model makes (8 fps, 49 frames). */
-	const MAX_DURATION = 10;
+	/** Options that hold secrets: never autoloaded (see keep_secrets_out_of_autoload()). */
+	const SECRET_OPTIONS = array( self::OPTION_API_TOKEN, self::OPTION_WEBHOOK_SECRET );
 
 	/**
 	 * Names of every option the plugin stores (uninstall removes them).
@@ -52,6 +52,108 @@ class CogVideoX_Settings {
 		add_action( 'admin_init', array( $this, 'register_fields' ) );
 		add_action( 'admin_enqueue_scripts', array( $this, 'enqueue_assets' ) );
 		add_filter( 'plugin_action_links_' . plugin_basename( COGVIDEOX_PLUGIN_FILE ), array( $this, 'action_links' ) );
+		foreach ( self::SECRET_OPTIONS as $option ) {
+			add_action( 'add_option_' . $option, array( __CLASS__, 'keep_secrets_out_of_autoload' ) );
+			add_action( 'update_option_' . $option, array( __CLASS__, 'keep_secrets_out_of_autoload' ) );
+		}
+		foreach ( array( self::OPTION_API_URL, self::OPTION_API_TOKEN ) as $option ) {
+			add_action( 'add_option_' . $option, array( __CLASS__, 'forget_service_caches' ) );
+			add_action( 'update_option_' . $option, array( __CLASS__, 'forget_service_caches' ) );
+		}
+		add_action( 'admin_init', array( __CLASS__, 'upgrade' ) );
+	}
+
+	/**
+	 * Secrets are read only when the service is called: keep them out of the options loaded
+	 * on every request (update_option() autoloads new options, and WordPress 6.1 has no
+	 * per-option default for that).
+	 */
+	public static function keep_secrets_out_of_autoload() {
+		global $wpdb;
+		$placeholders = implode( ', ', array_fill( 0, count( self::SECRET_OPTIONS ), '%s' ) );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$changed = $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->options} SET autoload = 'no' WHERE autoload <> 'no' AND option_name IN ($placeholders)", self::SECRET_OPTIONS ) );
+		if ( $changed ) {
+			wp_cache_delete( 'alloptions', 'options' );
+		}
+	}
+
+	/**
+	 * Another service or account: what was cached about the old one no longer holds.
+	 */
+	public static function forget_service_caches() {
+		delete_transient( CogVideoX_API_Client::LIMITS_TRANSIENT );
+		delete_transient( CogVideoX_API_Client::TEMPLATES_TRANSIENT );
+		delete_transient( CogVideoX_API_Client::TEMPLATES_ERROR_TRANSIENT );
+	}
+
+	/**
+	 * One-time steps for sites upgrading from an older version.
+	 */
+	public static function upgrade() {
+		if ( (string) get_option( 'cogvideox_db_version' ) === COGVIDEOX_VERSION ) {
+			return;
+		}
+		self::keep_secrets_out_of_autoload();
+		update_option( 'cogvideox_db_version', COGVIDEOX_VERSION, false );
+	}
+
+	/**
+	 * The service's limits (cached; see CogVideoX_API_Client::limits()).
+	 *
+	 * @return array
+	 */
+	public static function limits() {
+		return CogVideoX_API_Client::from_settings()->limits();
+	}
+
+	/**
+	 * Longest duration the service accepts, in seconds.
+	 *
+	 * @return int
+	 */
+	public static function max_duration() {
+		return max( 1, (int) self::limits()['max_duration'] );
+	}
+
+	/**
+	 * The resolution rule in words, with the service's numbers.
+	 *
+	 * @return string
+	 */
+	public static function resolution_rule() {
+		$l = self::limits();
+		return sprintf(
+			/* translators: 1: multiple, 2: smallest side, 3: largest side, 4: native size */
+			__( 'Resolution must look like 720x480: width x height in multiples of %1$d, each side from %2$d to %3$d pixels (the service\'s limits; its native size is %4$s).', 'cogvideox' ),
+			(int) $l['size_multiple'],
+			(int) $l['min_side'],
+			(int) $l['max_side'],
+			$l['native_resolution']
+		);
+	}
+
+	/**
+	 * A warning when the token would travel unencrypted: http:// to a host that is not this
+	 * machine ('' when there is nothing to warn about).
+	 *
+	 * @param string $url API URL.
+	 * @return string
+	 */
+	public static function insecure_transport_warning( $url ) {
+		$parts = wp_parse_url( (string) $url );
+		if ( ! is_array( $parts ) || empty( $parts['host'] ) || 'http' !== strtolower( (string) ( isset( $parts['scheme'] ) ? $parts['scheme'] : '' ) ) ) {
+			return '';
+		}
+		$host = strtolower( trim( $parts['host'], '[]' ) );
+		if ( 'localhost' === $host || '::1' === $host || preg_match( '/^127\.\d+\.\d+\.\d+$/', $host ) || '.localhost' === substr( $host, -10 ) ) {
+			return '';
+		}
+		return sprintf(
+			/* translators: %s: host name */
+			__( 'The API URL uses plain http:// to %s: the API token and every prompt cross the network unencrypted. Use https:// unless that network is private to you.', 'cogvideox' ),
+			$host
+		);
 	}
 
 	/* ------------------------------------------------------------------
@@ -202,6 +304,10 @@ class CogVideoX_Settings {
 		if ( isset( $parsed['path'] ) ) {
 			$clean .= untrailingslashit( $parsed['path'] );
 		}
+		$warning = self::insecure_transport_warning( $clean );
+		if ( '' !== $warning && function_exists( 'add_settings_error' ) ) {
+			add_settings_error( self::GROUP, 'cogvideox_insecure_url', $warning, 'warning' );
+		}
 		return $clean;
 	}
 
@@ -263,7 +369,7 @@ class CogVideoX_Settings {
 		if ( isset( $value['resolution'] ) ) {
 			$resolution = self::sanitize_resolution( $value['resolution'] );
 			if ( '' === $resolution && '' !== trim( (string) $value['resolution'] ) ) {
-				self::settings_error( 'cogvideox_resolution', __( 'Resolution must look like 720x480 (width x height, multiples of 16).', 'cogvideox' ) );
+				self::settings_error( 'cogvideox_resolution', self::resolution_rule() );
 			} else {
 				$out['resolution'] = $resolution;
 			}
@@ -283,7 +389,7 @@ class CogVideoX_Settings {
 	}
 
 	/**
-	 * Whole seconds between 1 and MAX_DURATION (4 when the input is not a number).
+	 * Whole seconds between 1 and the service's longest (4 when the input is not a number).
 	 *
 	 * @param mixed $value Raw input.
 	 * @return int
@@ -292,11 +398,11 @@ class CogVideoX_Settings {
 		if ( ! is_numeric( $value ) ) {
 			return 4;
 		}
-		return max( 1, min( self::MAX_DURATION, (int) $value ) );
+		return max( 1, min( self::max_duration(), (int) $value ) );
 	}
 
 	/**
-	 * "WxH" with multiples of 16, or '' when the input is not one.
+	 * "WxH" within the service's limits (multiple, sides, pixels), or '' when the input is not one.
 	 *
 	 * @param mixed $value Raw input.
 	 * @return string
@@ -308,7 +414,9 @@ class CogVideoX_Settings {
 		}
 		$w = (int) $m[1];
 		$h = (int) $m[2];
-		if ( $w < 16 || $h < 16 || $w > 2048 || $h > 2048 || $w % 16 || $h % 16 ) {
+		$l = self::limits();
+		$k = max( 1, (int) $l['size_multiple'] );
+		if ( $w < $l['min_side'] || $h < $l['min_side'] || $w > $l['max_side'] || $h > $l['max_side'] || $w % $k || $h % $k || $w * $h > $l['max_pixels'] ) {
 			return '';
 		}
 		return $w . 'x' . $h;
@@ -486,6 +594,10 @@ class CogVideoX_Settings {
 		if ( $disabled ) {
 			echo '<p class="description">' . esc_html__( 'Set by COGVIDEOX_API_URL in wp-config.php.', 'cogvideox' ) . '</p>';
 		}
+		$warning = self::insecure_transport_warning( self::api_url() );
+		if ( '' !== $warning ) {
+			echo '<div class="notice notice-warning inline cogvideox-insecure-url"><p>' . esc_html( $warning ) . '</p></div>';
+		}
 	}
 
 	/**
@@ -539,7 +651,7 @@ class CogVideoX_Settings {
 		$d = self::defaults();
 		printf(
 			'<input type="number" min="1" max="%1$d" step="1" id="cogvideox_duration" name="%2$s[duration]" value="%3$d" class="small-text" />',
-			(int) self::MAX_DURATION,
+			(int) self::max_duration(),
 			esc_attr( self::OPTION_DEFAULTS ),
 			(int) $d['duration']
 		);
@@ -555,7 +667,7 @@ class CogVideoX_Settings {
 			esc_attr( self::OPTION_DEFAULTS ),
 			esc_attr( $d['resolution'] )
 		);
-		echo '<p class="description">' . esc_html__( 'Width x height, multiples of 16. Empty uses the model\'s native size.', 'cogvideox' ) . '</p>';
+		echo '<p class="description">' . esc_html( self::resolution_rule() ) . ' ' . esc_html__( 'Empty uses the model\'s native size.', 'cogvideox' ) . '</p>';
 	}
 
 	/**

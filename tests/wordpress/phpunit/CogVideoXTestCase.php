@@ -144,8 +144,11 @@ abstract class CogVideoXTestCase extends TestCase {
 		return $response;
 	}
 
-	/** Cookies for a logged-in session of $login, as a browser would hold them. */
-	protected function session_cookies( $login ) {
+	/**
+	 * Cookies for a logged-in session of $login, as a browser would hold them, with the REST
+	 * nonce and the nonces of $actions (admin forms) for that session.
+	 */
+	protected function session_cookies( $login, array $actions = array() ) {
 		$user_id    = $this->user_id( $login );
 		$expiration = time() + HOUR_IN_SECONDS;
 		$manager    = WP_Session_Tokens::get_instance( $user_id );
@@ -155,12 +158,17 @@ abstract class CogVideoXTestCase extends TestCase {
 		// The REST nonce is bound to the session token of the logged-in cookie.
 		$_COOKIE[ LOGGED_IN_COOKIE ] = $logged_in;
 		wp_set_current_user( $user_id );
-		$nonce = wp_create_nonce( 'wp_rest' );
+		$nonce  = wp_create_nonce( 'wp_rest' );
+		$nonces = array();
+		foreach ( $actions as $action ) {
+			$nonces[ $action ] = wp_create_nonce( $action );
+		}
 		unset( $_COOKIE[ LOGGED_IN_COOKIE ] );
 		wp_set_current_user( 0 );
 		return array(
 			'cookie' => LOGGED_IN_COOKIE . '=' . rawurlencode( $logged_in ) . '; ' . AUTH_COOKIE . '=' . rawurlencode( $auth ),
 			'nonce'  => $nonce,
+			'nonces' => $nonces,
 		);
 	}
 
@@ -188,6 +196,17 @@ abstract class CogVideoXTestCase extends TestCase {
 	/** Cancel a job on the service so the worker is free for the next test. */
 	protected function cancel_on_service( $task_id ) {
 		$this->service( 'POST', '/api/cancel/' . rawurlencode( $task_id ), array() );
+	}
+
+	/**
+	 * Run WP-Cron's due events the way a system cron does on a site with DISABLE_WP_CRON:
+	 * a real request to wp-cron.php on the php -S server.
+	 */
+	protected function run_cron() {
+		delete_transient( 'doing_cron' );
+		$response = $this->http( 'GET', '/wp-cron.php' );
+		$this->assertSame( 200, wp_remote_retrieve_response_code( $response ) );
+		wp_cache_flush();
 	}
 
 	/** Poll until $probe returns something truthy. */

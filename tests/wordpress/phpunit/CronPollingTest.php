@@ -18,13 +18,21 @@ class CronPollingTest extends CogVideoXTestCase {
 		$this->wait_for_service_status( $task, array( 'completed' ) );
 		$this->assertSame( 0, (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' ), 'nothing imported before cron runs' );
 
-		// What WP-Cron runs when the event is due.
+		// What WP-Cron runs when the event is due: the poll hands the import to an event of its
+		// own, which the same wp-cron.php run picks up.
 		do_action( CogVideoX_Cron::HOOK );
+		$this->assertSame( 0, (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' ), 'the poll itself does not download' );
+		$this->assertNotFalse( wp_next_scheduled( CogVideoX_Background::IMPORT_HOOK, array( $post, $task ) ) );
+		$this->run_cron();
 		$video = $this->assertImported( $post, $task, 'cron' );
+		$this->assertSame( 'done', CogVideoX_Jobs::state( $post )['import']['state'] );
 		$this->assertNotContains( $post, CogVideoX_Cron::posts_to_poll(), 'done posts are not polled again' );
 
 		do_action( CogVideoX_Cron::HOOK );
 		$this->assertSame( array( $video ), $this->attachments_for_task( $task ) );
+		if ( ! CogVideoX_Cron::posts_to_poll() ) {
+			$this->assertFalse( wp_next_scheduled( CogVideoX_Cron::HOOK ), 'nothing pending: the minute poll is unscheduled' );
+		}
 	}
 
 	public function test_concurrent_imports_take_turns() {
@@ -39,6 +47,45 @@ class CronPollingTest extends CogVideoXTestCase {
 		CogVideoX_Importer::release_lock( $lock );
 		$this->assertTrue( CogVideoX_Importer::acquire_lock( $lock ) );
 		CogVideoX_Importer::release_lock( $lock );
+	}
+
+	public function test_a_failing_import_is_retried_with_backoff_then_given_up_visibly() {
+		$post = $this->new_post( 'author1' );
+		$task = 'gone-' . wp_generate_uuid4();
+		update_post_meta( $post, '_cogvideox_task_id', $task );
+		update_post_meta( $post, '_cogvideox_status', 'processing' );
+		// The service says done, naming a video it does not have: every download answers 404.
+		CogVideoX_Jobs::apply_status( $post, array( 'task_id' => $task, 'status' => 'completed', 'video_id' => 'no-such-video' ), 'webhook' );
+		$this->assertSame( 'scheduled', CogVideoX_Jobs::state( $post )['import']['state'] );
+
+		// What wp-cron.php does with a due event: unschedule it, then run it.
+		$run = function () use ( $post, $task ) {
+			$args = array( $post, $task );
+			wp_unschedule_event( wp_next_scheduled( CogVideoX_Background::IMPORT_HOOK, $args ), CogVideoX_Background::IMPORT_HOOK, $args );
+			return CogVideoX_Background::run_import( $post, $task );
+		};
+		$before = time();
+		$this->assertInstanceOf( WP_Error::class, $run() );
+		$import = CogVideoX_Jobs::state( $post )['import'];
+		$this->assertSame( 'retrying', $import['state'] );
+		$this->assertSame( 1, $import['attempts'] );
+		$this->assertGreaterThanOrEqual( $before + 60, $import['next_attempt'], 'first retry after a minute' );
+		$this->assertSame( $import['next_attempt'], wp_next_scheduled( CogVideoX_Background::IMPORT_HOOK, array( $post, $task ) ) );
+		$this->assertNotSame( '', CogVideoX_Jobs::state( $post )['error'], 'the reason is shown' );
+		$this->assertContains( $post, CogVideoX_Cron::posts_to_poll() );
+
+		for ( $try = 2; $try <= CogVideoX_Background::MAX_ATTEMPTS; $try++ ) {
+			$run();
+		}
+		$this->assertFalse( wp_next_scheduled( CogVideoX_Background::IMPORT_HOOK, array( $post, $task ) ), 'no further try scheduled' );
+		$state = CogVideoX_Jobs::state( $post );
+		$this->assertSame( 'failed', $state['import']['state'] );
+		$this->assertSame( CogVideoX_Background::MAX_ATTEMPTS, $state['import']['attempts'] );
+		$this->assertStringContainsString( 'could not be imported after', $state['error'] );
+		$this->assertNotContains( $post, CogVideoX_Cron::posts_to_poll(), 'given up: no longer polled' );
+		$this->assertSame( array(), $this->attachments_for_task( $task ) );
+		$this->assertSame( 120, CogVideoX_Background::backoff( 2 ) );
+		$this->assertSame( HOUR_IN_SECONDS, CogVideoX_Background::backoff( 30 ) );
 	}
 
 	public function test_failed_job_is_reported_and_no_longer_polled() {

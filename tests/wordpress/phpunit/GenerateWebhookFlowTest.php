@@ -34,14 +34,21 @@ class GenerateWebhookFlowTest extends CogVideoXTestCase {
 		$this->assertSame( 'draft', $after->post_status );
 		$this->assertSame( $before->post_content, $after->post_content );
 
-		// Nobody polls: only the service's webhook (to the php -S server) can import it.
+		// Nobody polls: only the service's webhook (to the php -S server) can tell WordPress;
+		// it schedules the import as a background event, which wp-cron.php runs.
 		$this->wait_for(
-			function () use ( $post ) {
-				return (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' );
+			function () use ( $post, $task ) {
+				wp_cache_flush();
+				return wp_next_scheduled( CogVideoX_Background::IMPORT_HOOK, array( $post, $task ) );
 			},
 			180,
-			'the webhook to import the video'
+			'the webhook to schedule the import'
 		);
+		$this->assertSame( 'completed', $this->fresh_meta( $post, '_cogvideox_status' ) );
+		$this->assertSame( 0, (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' ), 'the webhook request did not import' );
+		$this->assertSame( 'scheduled', $this->fresh_meta( $post, '_cogvideox_import_state' ) );
+		$this->assertSame( 'webhook', $this->fresh_meta( $post, '_cogvideox_noticed_via' ) );
+		$this->run_cron();
 		$video = $this->assertImported( $post, $task, 'webhook' );
 		$this->assertSame( 'completed', $this->fresh_meta( $post, '_cogvideox_status' ) );
 		$this->assertSame( 'A red kite over green hills', get_post( $video )->post_content, 'the prompt is the attachment description' );
@@ -55,6 +62,7 @@ class GenerateWebhookFlowTest extends CogVideoXTestCase {
 		update_post_meta( $post, '_cogvideox_attachment_id', '' ); // Force the "completed but not imported" branch.
 		CogVideoX_Cron::run();
 		CogVideoX_Jobs::sync( $post, 'editor' );
+		$this->run_cron(); // The import event finds the task's video already there and links it.
 		$this->assertSame( array( $video ), $this->attachments_for_task( $task ), 'still exactly one video' );
 		$this->assertCount( 1, $this->attachments_for_task( $task, 'poster' ), 'and one poster' );
 		$this->assertSame( $video, (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' ) );

@@ -37,7 +37,17 @@ class MetaBoxSaveTest extends CogVideoXTestCase {
 	public function test_ticked_checkbox_with_valid_nonce_starts_a_job_on_save() {
 		$post = $this->new_post( 'author1' );
 		$this->submit_meta_box( 'author1' );
+		$started = microtime( true );
 		$this->save( $post );
+		$this->assertLessThan( 3, microtime( true ) - $started, 'saving does not wait for the service' );
+
+		// The save only accepted the request; a background event sends it, through the same
+		// job code as the Generate button (Idempotency-Key, no redirects).
+		$this->assertSame( 'requested', $this->fresh_meta( $post, '_cogvideox_status' ) );
+		$this->assertSame( '', (string) $this->fresh_meta( $post, '_cogvideox_task_id' ) );
+		$this->assertNotFalse( wp_next_scheduled( CogVideoX_Background::START_HOOK, array( $post ) ) );
+		$request = json_decode( $this->fresh_meta( $post, '_cogvideox_request' ), true );
+		$this->run_cron();
 
 		$task = (string) $this->fresh_meta( $post, '_cogvideox_task_id' );
 		$this->assertNotSame( '', $task, 'task id stored in _cogvideox_task_id' );
@@ -53,10 +63,49 @@ class MetaBoxSaveTest extends CogVideoXTestCase {
 		$this->assertSame( self::tiny()['resolution'], $params['resolution'] );
 		$this->assertTrue( (bool) wp_next_scheduled( CogVideoX_Cron::HOOK ), 'WP-Cron polling is scheduled' );
 
+		// The request's key is kept: sent again (a retry, the editor's poll racing WP-Cron),
+		// the service answers with the same job.
+		$again = $this->service( 'POST', '/api/generate', $request['payload'], null );
+		$this->assertNotSame( $task, $again['body']['task_id'] ?? null, 'without the key it would be a new job' );
+		$this->cancel_on_service( $again['body']['task_id'] );
+		$client = CogVideoX_API_Client::from_settings();
+		$this->assertSame( $task, $client->generate( $request['payload'], $request['key'] )['task_id'] );
+
 		// Saving again while the job runs does not start a second one.
 		$this->submit_meta_box( 'author1' );
 		$this->save( $post, 'Edited again' );
 		$this->assertSame( $task, $this->fresh_meta( $post, '_cogvideox_task_id' ) );
+	}
+
+	public function test_a_refused_save_request_shows_the_services_own_words() {
+		$post = $this->new_post( 'author1' );
+		$this->submit_meta_box( 'author1', array( 'cogvideox_template' => 'no-such-template-' . wp_rand() ) );
+		$this->save( $post );
+		$this->assertSame( 'requested', $this->fresh_meta( $post, '_cogvideox_status' ) );
+		$request = json_decode( $this->fresh_meta( $post, '_cogvideox_request' ), true );
+		$direct  = $this->service( 'POST', '/api/generate', $request['payload'] );
+		$this->assertSame( 400, $direct['code'] );
+
+		// The editor's poll sends it when WP-Cron has not yet.
+		$this->login( 'author1' );
+		$state = $this->rest( 'GET', "/posts/$post/job" )->get_data();
+		$this->assertSame( 'failed', $state['status'] );
+		$this->assertStringContainsString( $direct['body']['error']['message'], $state['error'] );
+		$this->assertSame( '', (string) $this->fresh_meta( $post, '_cogvideox_task_id' ) );
+	}
+
+	public function test_a_request_not_sent_yet_can_be_withdrawn() {
+		$post = $this->new_post( 'author1' );
+		$this->submit_meta_box( 'author1' );
+		$this->save( $post );
+		$this->assertSame( 'requested', $this->fresh_meta( $post, '_cogvideox_status' ) );
+		$this->login( 'author1' );
+		$response = $this->rest( 'POST', "/posts/$post/cancel" );
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertSame( 'canceled', $response->get_data()['status'] );
+		$this->assertFalse( wp_next_scheduled( CogVideoX_Background::START_HOOK, array( $post ) ) );
+		$this->run_cron();
+		$this->assertSame( '', (string) $this->fresh_meta( $post, '_cogvideox_task_id' ), 'nothing was sent' );
 	}
 
 	public function test_unticked_checkbox_only_remembers_the_prompt() {

@@ -64,10 +64,12 @@ class RestPermissionsTest extends CogVideoXTestCase {
 		$this->assertSame( 404, $this->rest( 'GET', "/posts/$attachment/job" )->get_status() );
 	}
 
-	public function test_templates_need_edit_posts() {
+	public function test_templates_need_the_generation_capability() {
 		$this->login( 'subscriber1' );
 		$this->assertSame( 403, $this->rest( 'GET', '/templates' )->get_status() );
 		$this->login( 'contributor1' );
+		$this->assertSame( 403, $this->rest( 'GET', '/templates' )->get_status() );
+		$this->login( 'author1' );
 		$response = $this->rest( 'GET', '/templates' );
 		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
 		$templates = array_column( $response->get_data(), null, 'slug' );
@@ -77,7 +79,7 @@ class RestPermissionsTest extends CogVideoXTestCase {
 		$this->assertSame( 'A short news-style shot of {subject}', $templates[ $slug ]['prompt'] );
 
 		// The meta box offers it, with its text for the prompt field.
-		$post = $this->new_post( 'contributor1' );
+		$post = $this->new_post( 'author1' );
 		ob_start();
 		cogvideox()->render_meta_box( get_post( $post ) );
 		$html = ob_get_clean();

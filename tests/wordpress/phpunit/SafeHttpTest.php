@@ -45,10 +45,16 @@ class SafeHttpTest extends CogVideoXTestCase {
 		$client = CogVideoX_API_Client::from_settings();
 		$this->assertInstanceOf( 'WP_Error', $client->cached_templates() );
 		$this->assertNotFalse( get_transient( 'cogvideox_templates_error' ), 'the failure is remembered' );
-		// Now point at a working service: the remembered failure answers without a request...
+		// A changed URL is a new start: what was remembered about the old one is dropped.
 		$this->configure( self::api_url(), self::api_token(), '' );
-		$start = microtime( true );
-		$this->assertInstanceOf( 'WP_Error', CogVideoX_API_Client::from_settings()->cached_templates() );
+		$this->assertFalse( get_transient( 'cogvideox_templates_error' ) );
+		// While it is remembered, the failure answers without a request (this service works).
+		set_transient( 'cogvideox_templates_error', 'remembered failure', MINUTE_IN_SECONDS );
+		$start  = microtime( true );
+		$answer = CogVideoX_API_Client::from_settings()->cached_templates();
 		$this->assertLessThan( 0.05, microtime( true ) - $start );
+		$this->assertInstanceOf( 'WP_Error', $answer );
+		$this->assertSame( 'remembered failure', $answer->get_error_message() );
+		delete_transient( 'cogvideox_templates_error' );
 	}
 }

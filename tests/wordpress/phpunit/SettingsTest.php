@@ -37,7 +37,8 @@ class SettingsTest extends CogVideoXTestCase {
 				'template'        => 'Product <b>Shot</b>',
 			)
 		);
-		$this->assertSame( CogVideoX_Settings::MAX_DURATION, $clean['duration'] );
+		$this->assertSame( CogVideoX_Settings::max_duration(), $clean['duration'] );
+		$this->assertSame( 6, CogVideoX_Settings::max_duration(), 'the service\'s limit for CogVideoX-2b (tiny-random has its numbers)' );
 		$this->assertSame( '720x480', $clean['resolution'] );
 		$this->assertFalse( $clean['enhance_quality'] );
 		$this->assertSame( 'product-shot', $clean['template'] );

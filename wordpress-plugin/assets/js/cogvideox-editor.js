@@ -116,6 +116,7 @@
 	}
 
 	var labels = {
+		requested: __( 'Requesting the video…', 'cogvideox' ),
 		queued: __( 'Waiting in the queue…', 'cogvideox' ),
 		processing: __( 'Generating…', 'cogvideox' ),
 		completed: __( 'Done.', 'cogvideox' ),
@@ -130,7 +131,7 @@
 			return;
 		}
 		var status = state.status || '';
-		var pending = status === 'queued' || status === 'processing';
+		var pending = status === 'requested' || status === 'queued' || status === 'processing';
 		var importing = status === 'completed' && ! state.attachment;
 
 		ui.generate.disabled = pending || importing;
@@ -183,7 +184,7 @@
 					showError( next.sync_error );
 				}
 				var status = next.status;
-				if ( status === 'queued' || status === 'processing' || ( status === 'completed' && ! next.attachment ) ) {
+				if ( status === 'requested' || status === 'queued' || status === 'processing' || ( status === 'completed' && ! next.attachment ) ) {
 					timer = window.setTimeout( poll, pollInterval );
 				}
 			} )
@@ -342,7 +343,7 @@
 	} catch ( e ) {
 		render( null );
 	}
-	if ( state && ( state.status === 'queued' || state.status === 'processing' || ( state.status === 'completed' && ! state.attachment ) ) ) {
+	if ( state && ( state.status === 'requested' || state.status === 'queued' || state.status === 'processing' || ( state.status === 'completed' && ! state.attachment ) ) ) {
 		poll();
 	}
 } )( window.wp, window.cogvideoxEditor || { restPath: '/cogvideox/v1', pollInterval: 3000 } );

@@ -37,6 +37,11 @@
 				if ( status.workers !== null && status.workers !== undefined ) {
 					out.appendChild( line( __( 'Workers', 'cogvideox' ), status.workers ) );
 				}
+				if ( status.warning ) {
+					out.classList.remove( 'notice-success' );
+					out.classList.add( 'notice-warning' );
+					out.appendChild( line( __( 'Warning', 'cogvideox' ), status.warning ) );
+				}
 			} )
 			.catch( function ( err ) {
 				out.classList.add( 'notice', 'notice-error', 'inline' );
