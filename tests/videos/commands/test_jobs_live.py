@@ -13,12 +13,17 @@ pytestmark = pytest.mark.live
 
 
 def files_of(live, username: str) -> list[str]:
+    """The user's stored files: each video's MP4 and poster, and the variants (the WebP
+    preview, a WebM) named in its job's params."""
     rows = query(
         live,
-        "SELECT v.file, v.poster FROM videos_video v JOIN auth_user u ON u.id = v.owner_id WHERE u.username = ?",
+        "SELECT v.file, v.poster, j.params FROM videos_video v JOIN videos_videojob j ON j.id = v.job_id"
+        " JOIN auth_user u ON u.id = v.owner_id WHERE u.username = ?",
         (username,),
     )
-    return [name for row in rows for name in row]
+    return [
+        name for file, poster, params in rows for name in [file, poster, *json.loads(params).get("files", {}).values()]
+    ]
 
 
 def test_purge_removes_rows_and_files_of_finished_jobs(live, live_tokens, tmp_path):
@@ -34,13 +39,13 @@ def test_purge_removes_rows_and_files_of_finished_jobs(live, live_tokens, tmp_pa
     assert run_json(live, "generate_batch", str(kept), "--owner", keeper, *TINY, "--wait")[0] == 0
     media = live.data_dir / "media"
     names = files_of(live, user)
-    assert len(names) == 2 and all((media / name).is_file() for name in names)
+    assert len(names) == 3 and all((media / name).is_file() for name in names)  # MP4, poster, preview
     others = files_of(live, keeper)
-    assert len(others) == 2
+    assert len(others) == 3
 
     done = live.manage("jobs", "purge", "--older-than", "0s", "--owner", user, "--json")
     result = json.loads(done.stdout)
-    assert (result["jobs"], result["videos"], result["files"], result["missing_files"]) == (1, 1, 2, [])
+    assert (result["jobs"], result["videos"], result["files"], result["missing_files"]) == (1, 1, 3, [])
     assert not any((media / name).exists() for name in names)
     assert files_of(live, user) == []
     remaining = query(
