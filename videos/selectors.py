@@ -18,6 +18,8 @@ from .generation.encoding import DEFAULT_FIT, FITS, FORMATS
 from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
 from .isotime import iso_z
+from .job_specs import model_label
+from .job_specs import served_models as configured_models
 from .models import JobStatus, LoginFailure, Video, VideoJob, WorkerHeartbeat
 
 DAY = timedelta(hours=24)
@@ -36,9 +38,10 @@ def register_system_status_extension(extend: SystemStatusExtension) -> None:
 
 
 def queue_position(job: VideoJob) -> int | None:
+    """Place among the queued jobs of the job's model: only they share its workers."""
     if job.status != JobStatus.QUEUED:
         return None
-    ahead = VideoJob.objects.filter(status=JobStatus.QUEUED).filter(
+    ahead = VideoJob.objects.filter(status=JobStatus.QUEUED, model=job.model).filter(
         Q(priority__gt=job.priority) | Q(priority=job.priority, created_at__lt=job.created_at)
     )
     return ahead.count() + 1
@@ -50,13 +53,32 @@ def absolute(path: str, request=None) -> str:
     return f"{settings.COGVIDEO_PUBLIC_URL}{path}"
 
 
-# Download variants (GET /api/download/{id}?variant=...) besides the MP4 ("video").
+def waiting_for(job: VideoJob) -> str | None:
+    """What a queued job waits for when it is not only its turn: no live worker serves its
+    model (all of them are down, or none was started)."""
+    if job.status != JobStatus.QUEUED:
+        return None
+    if live_workers().filter(model=job.model).exists():
+        return None
+    return f"a worker for {model_label(job.model)}"
+
+
+# Download variants (GET /api/download/{id}?variant=...) besides the MP4 ("video"); "source" is
+# an image-to-video job's input image (its type is the image's own, see input_image_type).
 DOWNLOAD_VARIANTS = {
     "video": ("video/mp4", "mp4"),
     "thumbnail": ("image/jpeg", "jpg"),
     "preview": ("image/webp", "webp"),
     "webm": ("video/webm", "webm"),
+    "source": ("image/png", "png"),
 }
+INPUT_IMAGE_TYPES = {"png": ("image/png", "png"), "jpeg": ("image/jpeg", "jpg"), "webp": ("image/webp", "webp")}
+
+
+def input_image_type(job: VideoJob) -> tuple[str, str]:
+    """(content type, file extension) of a job's stored input image."""
+    kind = (job.params.get("image") or {}).get("format", "png")
+    return INPUT_IMAGE_TYPES.get(kind, INPUT_IMAGE_TYPES["png"])
 
 
 def video_file(video: Video, variant: str) -> FieldFile | None:
@@ -67,6 +89,8 @@ def video_file(video: Video, variant: str) -> FieldFile | None:
         return video.file
     if variant == "thumbnail":
         return video.poster
+    if variant == "source":
+        return video.job.source_image or None
     name = (video.job.params or {}).get("files", {}).get(variant)
     return FieldFile(video, Video._meta.get_field("file"), name) if name else None
 
@@ -83,6 +107,9 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "stage": job.stage,
         "eta_seconds": round(job.eta_seconds, 1) if job.eta_seconds is not None else None,
         "queue_position": queue_position(job),
+        "waiting_for": waiting_for(job),
+        "model": model_label(job.model) if job.model else None,
+        "input_image_url": absolute(reverse("api-task-image", args=[job.id]), request) if job.source_image else None,
         "video_id": str(video.id) if video else None,
         "video_url": None,
         "thumbnail_url": None,
@@ -242,6 +269,7 @@ def system_status(viewer=None) -> dict:
             "success_rate": success_rate(recent.get(JobStatus.COMPLETED, 0), recent.get(JobStatus.FAILED, 0)),
         },
     }
+    status["workers"]["by_model"] = workers_by_model(workers)
     for extend in _system_status_extensions:
         status = extend(status, workers)
     if viewer is not None and not viewer.is_staff:
@@ -294,7 +322,7 @@ def model_description(model: str, profile: ModelProfile) -> dict:
     return {
         "id": model,
         "profile": profile.name,
-        "task": "text-to-video",
+        "task": profile.kind,
         "trained": trained,
         "default_resolution": f"{profile.native_width}x{profile.native_height}",
         "resolution_limits": {
@@ -314,12 +342,36 @@ def model_description(model: str, profile: ModelProfile) -> dict:
     }
 
 
+def workers_by_model(workers: list[WorkerHeartbeat]) -> dict:
+    """Live workers per served model (and any other model a live worker reports)."""
+    shown: dict[str, dict] = {}
+    for model in [*configured_models(), *(w.model for w in workers)]:
+        mine = [w for w in workers if w.model == model]
+        shown.setdefault(model_label(model), {"alive": len(mine), "loaded": sum(1 for w in mine if w.model_loaded)})
+    return shown
+
+
 def served_models() -> list[dict]:
-    """The models this installation serves: the configured one (the validator checks
-    requests against it), with whether a live worker has it loaded."""
-    model = model_setting()
-    loaded = live_workers().filter(model=model, model_loaded=True).exists()
-    return [{**model_description(model, profile_for(model)), "loaded": loaded}]
+    """The models this installation serves (COGVIDEO_WORKER_MODELS; the validator checks each
+    request against its model's profile), each with whether a live worker serves it now."""
+    default = model_setting()
+    workers = list(live_workers())
+    described = []
+    for model in configured_models():
+        mine = [w for w in workers if w.model == model]
+        profile = profile_for(model)
+        described.append(
+            {
+                **model_description(model_label(model), profile),
+                "default": model == default,
+                "takes_image": profile.takes_image,
+                "steps": {"quality": profile.quality_steps, "draft": profile.draft_steps, "max": profile.max_steps},
+                "live_workers": len(mine),
+                "served_now": bool(mine),
+                "loaded": any(w.model_loaded for w in mine),
+            }
+        )
+    return described
 
 
 def login_lockout(username: str, address: str) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,9 +36,16 @@ def enqueue_job(job: VideoJob) -> None:
     from django_q.tasks import async_task
 
     try:
-        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+        # The job's model's queue: only that model's workers are woken (model_queue).
+        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}", cluster=model_queue(job.model))
     except Exception:  # noqa: BLE001 - any broker failure
         logger.exception("could not enqueue job %s; the reaper will resend its wake-up", job.id)
+
+
+def model_queue(model: str) -> str:
+    """The GPU queue whose workers serve `model` (settings.COGVIDEO_MODEL_QUEUES); a model no
+    longer served (a job queued before a configuration change) gets the default queue."""
+    return settings.COGVIDEO_MODEL_QUEUES.get(model) or settings.COGVIDEO_QUEUE_NAME
 
 
 def send_finished(job_id) -> None:
@@ -103,12 +111,15 @@ def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
     return job
 
 
-def claim_next_job(worker: str) -> VideoJob | None:
-    """Take the best queued job (highest priority, then oldest) with a conditional update,
-    so two workers (or a duplicate delivery) can never run the same job."""
+def claim_next_job(worker: str, model: str | None = None) -> VideoJob | None:
+    """Take the best queued job (highest priority, then oldest) for the worker's `model` with
+    a conditional update, so two workers (or a duplicate delivery) can never run the same
+    job and a worker never takes another model's job. `model=None`: any model (tests and
+    tools that stand in for a worker)."""
+    mine = {} if model is None else {"model": model}
     for _attempt in range(20):
         candidate = (
-            VideoJob.objects.filter(status=JobStatus.QUEUED)
+            VideoJob.objects.filter(status=JobStatus.QUEUED, **mine)
             .order_by("-priority", "created_at")
             .values_list("pk", flat=True)
             .first()
@@ -116,7 +127,7 @@ def claim_next_job(worker: str) -> VideoJob | None:
         if candidate is None:
             return None
         now = timezone.now()
-        claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
+        claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED, **mine).update(
             status=JobStatus.PROCESSING,
             worker=worker,
             started_at=now,
