@@ -74,40 +74,34 @@ def test_a_data_url_image_makes_an_image_job_with_its_fit_recorded(owner_api, st
     assert stranger_api.get(f"/api/status/{job.id}").status_code == 404
 
 
-def test_the_model_is_named_by_id_or_profile_and_unserved_models_are_refused(owner_api):
+def test_the_model_and_the_image_fields_must_fit_each_other(owner_api):
     response = post(owner_api, {"prompt": "a fox", "model": "cogvideox-5b", "duration": 1})
     refused(response, "model", "No worker here serves 'cogvideox-5b'; this service serves tiny-random, tiny-random-i2v")
-    response = post(owner_api, {"prompt": "a fox", "model": "TINY-RANDOM", "duration": 1, "resolution": "64x64"})
-    assert response.status_code == 200 and response.json()["model"] == "tiny-random"
-
-
-def test_a_text_model_takes_no_image_and_an_image_model_needs_one(owner_api):
     refused(post(owner_api, {"prompt": "a fox", "image": data_url(solid_png())}), "image", "text-to-video model")
     refused(post(owner_api, image_job()), "image", "image-to-video model: give an image")
     both = image_job(image=data_url(solid_png()), image_url="http://example.com/a.png")
     refused(post(owner_api, both), "image", "not both")
+    # A model by its id or profile name, in any case.
+    response = post(owner_api, {"prompt": "a fox", "model": "TINY-RANDOM", "duration": 1, "resolution": "64x64"})
+    assert response.status_code == 200 and response.json()["model"] == "tiny-random"
 
 
-@pytest.mark.parametrize(
-    ("content", "words"),
-    [
-        (b"plain text, not a picture", "is not a PNG, JPEG or WebP image"),
-        (solid_png(fmt="GIF"), "is not a PNG, JPEG or WebP image"),  # a real image, of a type not taken
-        (solid_png(size=(320, 240))[:200], "truncated or corrupt"),
-        (solid_png(size=(1, 1)), "at least 16 pixels"),
-        (png_header_only(8000, 6000), "48000000 pixels"),  # a bomb by our limit (40 MP)
-        (png_header_only(50000, 50000), "too many pixels"),  # and by Pillow's own
-    ],
-    ids=["not-an-image", "gif", "truncated", "1x1", "bomb-40mp", "bomb-pillow"],
-)
-def test_hostile_images_are_refused_and_create_nothing(owner_api, content, words):
-    refused(post(owner_api, image_job(image=data_url(content))), "image", words)
+HOSTILE = {
+    "not an image": (b"plain text, not a picture", "is not a PNG, JPEG or WebP image"),
+    "a GIF": (solid_png(fmt="GIF"), "is not a PNG, JPEG or WebP image"),  # a real image, of a type not taken
+    "truncated": (solid_png(size=(320, 240))[:200], "truncated or corrupt"),
+    "1x1": (solid_png(size=(1, 1)), "at least 16 pixels"),
+    "a bomb by our limit (40 MP)": (png_header_only(8000, 6000), "48000000 pixels"),
+    "a bomb by Pillow's own": (png_header_only(50000, 50000), "too many pixels"),
+}
 
 
-def test_an_image_over_the_byte_limit_is_refused(owner_api, settings):
+def test_hostile_images_are_refused_and_create_nothing(owner_api, settings):
+    for content, words in HOSTILE.values():
+        refused(post(owner_api, image_job(image=data_url(content))), "image", words)
+    refused(post(owner_api, image_job(image="data:image/png,not-base64")), "image", "base64 data URL")
     settings.COGVIDEO_MAX_IMAGE_BYTES = 10_000
     refused(post(owner_api, image_job(image=data_url(noisy_png((96, 96))))), "image", "larger than 10000 bytes")
-    refused(post(owner_api, image_job(image="data:image/png,not-base64")), "image", "base64 data URL")
 
 
 def test_image_url_is_fetched_through_egress_and_judged_by_its_bytes(owner_api, settings):
@@ -130,16 +124,15 @@ def test_image_url_is_fetched_through_egress_and_judged_by_its_bytes(owner_api, 
     assert server.hits == ["/redirect", "/fake.png", "/green.png"]  # the redirect's target never asked
 
 
-def test_the_reuse_key_includes_the_image(owner_api):
+def test_the_reuse_key_includes_the_image_and_only_an_image_may_pass_the_body_limit(owner_api, settings):
     red, blue = data_url(solid_png((255, 0, 0))), data_url(solid_png((0, 0, 255)))
     keys = [VideoJob.objects.get(pk=post(owner_api, image_job(image=image, seed=7)).json()["task_id"]).reuse_key
             for image in (red, blue, red)]  # fmt: skip
     assert keys[0] != keys[1] and keys[0] == keys[2]
-
-
-def test_a_large_data_url_passes_the_body_limit_of_generate_only(owner_api, settings):
     big = data_url(noisy_png((160, 160)))  # about 100 KB: above COGVIDEO_MAX_BODY_BYTES (64 KB)
     assert len(big) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     assert post(owner_api, image_job(image=big)).status_code == 200
+    padded = image_job(image=red, negative_prompt="x" * 1000, metadata={"pad": big[:70000]})
+    assert post(owner_api, padded).status_code == 413  # the rest of the body keeps its limit
     response = owner_api.post("/api/cancel/x", json.dumps({"pad": big}), content_type="application/json")
     assert response.status_code == 413
