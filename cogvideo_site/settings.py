@@ -249,7 +249,8 @@ COGVIDEO_MODEL_REVISION = env_str("COGVIDEO_MODEL_REVISION") or None
 # image-to-video); COGVIDEO_MODEL is the default a request without `model` gets. Each served
 # model has its own GPU queue and worker cluster (COGVIDEO_MODEL_QUEUES; launch.py starts
 # one per model); a request for a model not listed here is refused with a 400.
-COGVIDEO_WORKER_MODELS = list(dict.fromkeys(env_list("COGVIDEO_WORKER_MODELS", [COGVIDEO_MODEL])))
+# Empty: COGVIDEO_MODEL alone.
+COGVIDEO_WORKER_MODELS = list(dict.fromkeys(env_list("COGVIDEO_WORKER_MODELS", [])))
 # Which checkpoint family's rules (sizes, frames, fps) apply when the folder name does not
 # say it (videos/generation/profiles.py); empty: guessed from COGVIDEO_MODEL.
 COGVIDEO_PROFILE = env_str("COGVIDEO_PROFILE").lower()
@@ -330,7 +331,8 @@ COGVIDEO_EVENTS_QUEUE = events_queue_name(COGVIDEO_QUEUE_NAME)
 # Served model -> its GPU queue (the default model's is COGVIDEO_QUEUE_NAME). A wake-up for a
 # job goes to its model's queue, so only that model's workers see it.
 COGVIDEO_MODEL_QUEUES = {
-    model: model_queue_name(COGVIDEO_QUEUE_NAME, model, COGVIDEO_MODEL) for model in COGVIDEO_WORKER_MODELS
+    model: model_queue_name(COGVIDEO_QUEUE_NAME, model, COGVIDEO_MODEL)
+    for model in COGVIDEO_WORKER_MODELS or [COGVIDEO_MODEL]
 }
 Q_CLUSTER["ALT_CLUSTERS"] = {
     COGVIDEO_EVENTS_QUEUE: {"workers": 2, "timeout": 120, "retry": 300, "queue_limit": 4, "recycle": 500}

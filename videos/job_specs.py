@@ -70,8 +70,16 @@ def current_profile() -> tuple[str, ModelProfile]:
 
 
 def served_models() -> list[str]:
-    """The models this installation's workers serve (COGVIDEO_WORKER_MODELS)."""
-    return list(settings.COGVIDEO_WORKER_MODELS)
+    """The models this installation's workers serve (COGVIDEO_WORKER_MODELS; by default the
+    default model alone)."""
+    return list(settings.COGVIDEO_WORKER_MODELS) or [model_setting()]
+
+
+def model_queue(model: str) -> str:
+    """The GPU queue whose workers serve `model` (settings.COGVIDEO_MODEL_QUEUES); the default
+    queue for the default model, and for a model no longer served (a job queued before a
+    configuration change)."""
+    return settings.COGVIDEO_MODEL_QUEUES.get(model) or settings.COGVIDEO_QUEUE_NAME
 
 
 def model_label(model: str) -> str:

@@ -46,6 +46,7 @@ from .generation.engine import (
     ModelUnavailable,
 )
 from .generation.telemetry import engine_telemetry
+from .job_specs import model_queue, served_models
 from .models import Video, VideoJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -165,8 +166,8 @@ def _preload() -> None:
 def model_of_cluster(cluster_name: str) -> str | None:
     """The served model whose GPU queue this cluster works (settings.COGVIDEO_MODEL_QUEUES),
     or None: the events cluster, or a queue no served model has."""
-    for model, queue in settings.COGVIDEO_MODEL_QUEUES.items():
-        if queue == cluster_name:
+    for model in served_models():
+        if model_queue(model) == cluster_name:
             return model
     return None
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..job_log import log_job_event
+from ..job_specs import model_queue
 from ..models import JobStatus, Video, VideoJob
 from ..signals import job_finished
 from .errors import JobNotCancelable, JobNotRetryable
@@ -40,12 +40,6 @@ def enqueue_job(job: VideoJob) -> None:
         async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}", cluster=model_queue(job.model))
     except Exception:  # noqa: BLE001 - any broker failure
         logger.exception("could not enqueue job %s; the reaper will resend its wake-up", job.id)
-
-
-def model_queue(model: str) -> str:
-    """The GPU queue whose workers serve `model` (settings.COGVIDEO_MODEL_QUEUES); a model no
-    longer served (a job queued before a configuration change) gets the default queue."""
-    return settings.COGVIDEO_MODEL_QUEUES.get(model) or settings.COGVIDEO_QUEUE_NAME
 
 
 def send_finished(job_id) -> None:

@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..job_log import log_job_event
+from ..job_specs import model_queue
 from ..models import JobStatus, VideoJob
-from .lifecycle import BACK_TO_QUEUE, enqueue_job, fail_job, model_queue
+from .lifecycle import BACK_TO_QUEUE, enqueue_job, fail_job
 
 logger = logging.getLogger(__name__)
 
