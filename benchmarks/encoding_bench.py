@@ -121,39 +121,44 @@ def quality(folder: Path) -> list[dict]:
 
 
 def run(repeats: int, output_dir: Path) -> tuple[Path, Path]:
+    machine = describe_machine(include_gpu=False)  # its load average: before the runs
     frames = scene(FPS)
-    results = []
+    plan = cases()
+    times: dict[str, list[float]] = {label: [] for label, *_ in plan}
+    sizes: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="cogvideo-encoding-bench-") as scratch:
         folder = Path(scratch)
-        for label, delivery, outputs, interpolation in cases():
-            times, sizes = [], {}
-            for _ in range(repeats):
+        # Interleaved rounds (every case once per round): on a shared machine a burst of load
+        # then hits all cases alike instead of one.
+        for round_index in range(repeats):
+            for label, delivery, outputs, interpolation in plan:
                 paths = {name: folder / f"out.{suffix}" for name, suffix in outputs.items()}
                 started = time.perf_counter()
                 encoding.encode(frames, FPS, delivery, paths, interpolation=interpolation)
-                times.append(time.perf_counter() - started)
-                sizes = {name: path.stat().st_size for name, path in paths.items()}
-            results.append(
-                {
-                    "case": label,
-                    "delivery": delivery.__dict__,
-                    "interpolation": interpolation.format(fps=delivery.fps) if delivery.fps != FPS else "",
-                    "seconds": times,
-                    "median_seconds": statistics.median(times),
-                    "bytes": sizes,
-                }
-            )
-            print(f"{label}: {statistics.median(times):.2f} s, {sizes}", flush=True)
+                times[label].append(time.perf_counter() - started)
+                sizes[label] = {name: path.stat().st_size for name, path in paths.items()}
+                print(f"round {round_index + 1} {label}: {times[label][-1]:.2f} s, {sizes[label]}", flush=True)
+        results = [
+            {
+                "case": label,
+                "delivery": delivery.__dict__,
+                "interpolation": interpolation.format(fps=delivery.fps) if delivery.fps != FPS else "",
+                "seconds": times[label],
+                "median_seconds": statistics.median(times[label]),
+                "bytes": sizes[label],
+            }
+            for label, delivery, _outputs, interpolation in plan
+        ]
         interpolation_quality = quality(folder)
-    machine = describe_machine(include_gpu=False)
     base = results[0]["median_seconds"]
     lines = [
         f"# Encoder: deliveries of a {WIDTH}x{HEIGHT}x{FPS * SECONDS + 1} render ({FPS} fps, {SECONDS} s)",
         "",
         f"Machine: {machine_line(machine)}",
         "",
-        f"Command: `python benchmarks/encoding_bench.py --repeats {repeats}`; medians of {repeats} runs. "
-        "Encoder only (frames in memory -> files), one ffmpeg run per row.",
+        f"Command: `python benchmarks/encoding_bench.py --repeats {repeats}`; medians of {repeats} interleaved "
+        "rounds. Encoder only (frames in memory -> files), one ffmpeg run per row. Load average at the end: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "",
         "| delivery | seconds | extra vs native MP4 | output size |",
         "|---|---:|---:|---|",

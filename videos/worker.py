@@ -51,7 +51,8 @@ from .models import Video, VideoJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes / cancel checks
+PROGRESS_WRITE_INTERVAL = 0.5  # seconds between progress writes
+CANCEL_CHECK_INTERVAL = 0.25  # at most this long between cancel checks (a write is one)
 _current_job: uuid.UUID | None = None
 _heartbeat_started = False
 _device_slot: int | None = None
@@ -242,6 +243,7 @@ class _ProgressReporter:
         self.canceled = False
         self.denoise_started = time.monotonic()
         self.decode_started = time.monotonic()
+        self.last_check = 0.0
 
     def _due(self, done: int, total: int) -> bool:
         now = time.monotonic()
@@ -274,6 +276,12 @@ class _ProgressReporter:
         )
 
     def should_cancel(self) -> bool:
+        """Asked by the engine at every step and before every decoder block: the answer of the
+        last write, or (when none came for CANCEL_CHECK_INTERVAL) a cheap look at the row."""
+        now = time.monotonic()
+        if not self.canceled and now - max(self.last_write, self.last_check) >= CANCEL_CHECK_INTERVAL:
+            self.last_check = now
+            self.canceled = not services.still_running(self.job)
         return self.canceled
 
     def on_stage(self, stage: str) -> None:

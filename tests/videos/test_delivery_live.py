@@ -22,7 +22,10 @@ ARTICLE_512 = {"prompt": "A post about spring", "duration": 1, "resolution": "51
 
 @pytest.fixture(scope="module")
 def service_2b(session_dir):
-    service = LiveService(session_dir / "live-2b", extra_env={"COGVIDEO_PROFILE": "cogvideox-2b"}).start()
+    # blend, not mci: motion search on the tiny model's noise is its worst case (10 s for this
+    # job's 25 frames); the default mci is tested on small frames (test_render_sizes.py).
+    env = {"COGVIDEO_PROFILE": "cogvideox-2b", "COGVIDEO_INTERPOLATION": "blend"}
+    service = LiveService(session_dir / "live-2b", extra_env=env).start()
     yield service
     service.stop()
 
@@ -62,6 +65,7 @@ def article_job(service_2b, http_2b) -> dict:
 def test_a_512x512_request_renders_720x480_and_delivers_a_512x512_mp4(article_job):
     params = article_job["final"]["params"]
     assert (params["render_resolution"], params["resolution"], params["fit"]) == ("720x480", "512x512", "crop")
+    assert (params["render_fps"], params["fps"], params["interpolation"]) == (8, 24, "blend")
     probe = probe_video(article_job["files"]["video"])
     assert (probe["codec"], probe["pix_fmt"], probe["width"], probe["height"]) == ("h264", "yuv420p", 512, 512)
     assert moov_before_mdat(article_job["files"]["video"])

@@ -257,8 +257,9 @@ class Engine:
     ) -> Any:
         """The VAE decode of the pipeline's latents ([batch, frames, channels, h, w]), chunk by
         chunk. diffusers' CogVideoX VAE already decodes in chunks (2 latent frames at a time,
-        per tile when tiling): a hook on its decoder sees each chunk, reports it and raises
-        GenerationCanceled there, so a cancel costs at most the chunk under way."""
+        per tile when tiling): a hook on its decoder sees each chunk end and reports it, and
+        hooks before the decoder's blocks ask `should_cancel` and raise GenerationCanceled, so
+        a cancel costs at most one block of the chunk under way."""
         vae = self.pipeline.vae
         total = decoder_calls(vae, latents.shape)
         done = 0
@@ -271,13 +272,23 @@ class Engine:
             if should_cancel and should_cancel() and done < total:
                 raise GenerationCanceled("canceled during decoding", stage="decoding", done=done, total=total)
 
+        def inside_chunk(_module: Any, _args: Any) -> None:
+            # Before each of the decoder's blocks: a chunk of a real checkpoint takes seconds
+            # on a CPU, so a cancel does not wait for the whole chunk.
+            if should_cancel and should_cancel():
+                raise GenerationCanceled("canceled during decoding", stage="decoding", done=done, total=total)
+
         if should_cancel and should_cancel():
             raise GenerationCanceled("canceled before decoding", stage="decoding", done=0, total=total)
-        handle = vae.decoder.register_forward_hook(after_chunk)
+        decoder = vae.decoder
+        handles = [decoder.register_forward_hook(after_chunk)]
+        blocks = [getattr(decoder, "mid_block", None), *getattr(decoder, "up_blocks", [])]
+        handles += [block.register_forward_pre_hook(inside_chunk) for block in blocks if block is not None]
         try:
             return self.pipeline.decode_latents(latents)
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
 
 
 def decoder_calls(vae: Any, latent_shape: Any) -> int:

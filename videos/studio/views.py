@@ -26,7 +26,7 @@ from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
 from ..api.idempotent import generate_response
 from ..api.templates_view import active_templates
-from ..job_specs import current_profile, parse_generate_request
+from ..job_specs import DEFAULT_FIT, FITS, current_profile, parse_generate_request
 from ..login_forms import LoginLockoutMixin, mark_locked
 from ..models import JobStatus
 from ..validation import check_size
@@ -99,6 +99,11 @@ def studio(request: HttpRequest) -> HttpResponse:
     context = {
         "profile": profile,
         "durations": profile.durations,
+        "default_duration": profile.default_duration,
+        "fits": FITS,
+        "default_fit": DEFAULT_FIT,
+        "fps_choices": profile.delivered_fps,
+        "trained_sizes": profile.describe_trained_sizes() or "any size",
         "resolutions": _resolutions(profile),
         "default_resolution": f"{profile.native_width}x{profile.native_height}",
         "templates": active_templates(),

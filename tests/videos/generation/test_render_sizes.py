@@ -174,3 +174,21 @@ def test_a_cancel_between_decode_chunks_stops_the_decode():
                       should_cancel=lambda: bool(seen))  # fmt: skip
     assert seen == [(1, 2)]
     assert (raised.value.stage, raised.value.done, raised.value.total) == ("decoding", 1, 2)
+
+
+def test_a_cancel_inside_a_chunk_stops_before_the_next_decoder_block():
+    """A chunk of a real checkpoint takes seconds on a CPU: the decode also asks before each
+    of the decoder's blocks (mid block, up blocks), so a cancel does not wait for the chunk."""
+    import torch
+
+    engine = engine_module.get_engine()
+    asked = []
+    chunks = []
+
+    def should_cancel() -> bool:
+        asked.append(1)
+        return len(asked) >= 3  # before decoding, before the mid block: no; before up block 0: yes
+
+    with pytest.raises(engine_module.GenerationCanceled) as raised, torch.inference_mode():
+        engine.decode(torch.zeros((1, 5, 4, 8, 8)), on_chunk=lambda *c: chunks.append(c), should_cancel=should_cancel)
+    assert (raised.value.done, len(asked), chunks) == (0, 3, [])

@@ -10,7 +10,7 @@
   const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const templates = JSON.parse(document.getElementById("templates-data").textContent);
   const pollMs = Number(root.dataset.pollMs) || 1000;
-  const FIELDS = ["prompt", "negative_prompt", "duration", "resolution", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
+  const FIELDS = ["prompt", "negative_prompt", "duration", "resolution", "fit", "fps", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
   const $ = (id) => document.getElementById(id);
 
   let current = null; // the job being followed: {id, timer}
@@ -117,6 +117,8 @@
     }
     body.duration = Number($("duration").value);
     if (text("resolution")) body.resolution = text("resolution");
+    body.fit = $("fit").value;
+    body.fps = Number($("fps").value);
     body.enhance_quality = $("enhance_quality").checked;
     // Numbers are sent as typed; the server says what is wrong with them.
     for (const id of ["seed", "num_inference_steps", "guidance_scale"]) {
