@@ -111,11 +111,42 @@ def configure_environment(args: argparse.Namespace) -> str:
     return host
 
 
+_launch_lock = None  # held for the launcher's life: one launch.py per data folder
+
+
+def hold_data_folder() -> bool:
+    """Take the data folder's launch lock; False (with the reason printed) if another
+    launch.py holds it. The kernel drops the lock when this process dies, however it dies."""
+    import fcntl
+
+    from django.conf import settings
+
+    global _launch_lock
+    path = Path(settings.DATA_DIR) / "launch.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - kept open as long as the launcher runs
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        print(
+            f"Another launch.py (pid {holder}) is running on {settings.DATA_DIR}; "
+            "stop it first, or give this one its own --data-dir.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _launch_lock = handle
+    return True
+
+
 def prepare_database() -> None:
-    import django
     from django.core.management import call_command
 
-    django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     ensure_admin_account()
 
@@ -123,7 +154,8 @@ def prepare_database() -> None:
 def ensure_admin_account() -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+
+    from videos import services
 
     users = get_user_model()
     if users.objects.filter(is_superuser=True).exists():
@@ -132,24 +164,31 @@ def ensure_admin_account() -> None:
         return
     password = secrets.token_urlsafe(12)
     admin = users.objects.create_superuser("admin", email="", password=password)
-    token, _ = Token.objects.get_or_create(user=admin)
+    # Only the token's digest is stored: this file and this terminal are the one time it is shown.
+    token = services.rotate_account_token(admin).text
     credentials = Path(settings.DATA_DIR) / "admin-credentials.txt"
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(f"username: admin\npassword: {password}\napi token: {token.key}\n")
-    # Shown once, on the operator's own terminal; afterwards only the owner-only file has it.
-    print(
-        "\nFirst start: created the admin account.\n"
-        f"  username: admin\n  password: {password}\n  API token: {token.key}\n"
-        f"  (saved in {credentials}, readable by you only)\n",
-        flush=True,
-    )
+        handle.write(f"username: admin\npassword: {password}\napi token: {token}\n")
+    # The secrets are shown once on the operator's own terminal; when the output goes to a
+    # file or a log collector, only where to read them (the owner-only file).
+    if sys.stdout.isatty():
+        print(
+            "\nFirst start: created the admin account.\n"
+            f"  username: admin\n  password: {password}\n  API token: {token}\n"
+            f"  (saved in {credentials}, readable by you only)\n",
+            flush=True,
+        )
+    else:
+        print(
+            f"\nFirst start: created the admin account; its password and API token are in {credentials}.\n", flush=True
+        )
 
 
 def explain_model() -> None:
     from django.conf import settings
 
-    for model in settings.COGVIDEO_WORKER_MODELS:
+    for model in settings.COGVIDEO_WORKER_MODELS or [settings.COGVIDEO_MODEL]:
         if model in ("tiny-random", "tiny-random-i2v"):
             print(f"Model: {model} (a tiny random model for demos and tests: its videos are noise).", flush=True)
         elif model.startswith(("/", ".")) and not Path(model).exists():
@@ -164,7 +203,7 @@ def run_services(host: str, args: argparse.Namespace) -> int:
     from cogvideo_site.launcher import ServiceProcesses
 
     port = settings.COGVIDEO_PORT
-    processes = ServiceProcesses(dict(os.environ))
+    processes = ServiceProcesses(dict(os.environ), pass_fds=(_launch_lock.fileno(),) if _launch_lock else ())
     if not args.no_web:
         processes.start_web(f"{host}:{port}", workers=settings.COGVIDEO_WEB_WORKERS)
     if not args.no_worker:
@@ -187,19 +226,68 @@ def run_services(host: str, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    children = list(processes.children.values())
-    try:
-        while True:
-            codes = [child.poll() for child in children]
-            if all(code is not None for code in codes):
-                break
-            if not stopping and any(code is not None for code in codes):
-                print("A service exited unexpectedly; stopping the others.", flush=True)
-                stop(signal.SIGTERM, None)
-            time.sleep(0.3)
-    finally:
+    signal.signal(signal.SIGHUP, stop)  # the terminal closed: stop as for Ctrl-C
+    supervise(processes)
+    if stopping:
         processes.wait_all()
-    return max((child.returncode or 0) for child in children) if not stopping else 0
+        return 0
+    stop(signal.SIGTERM, None)  # the web server is in a crash loop: nothing left to serve
+    processes.wait_all()
+    return 1
+
+
+# What each child is, for the operator reading the launcher's output.
+SERVICE_NAMES = {"web": "the web server", "cluster": "the GPU worker cluster", "events": "the webhook cluster"}
+
+
+def supervise(processes) -> None:
+    """Restart any child that dies while the service runs, with backoff; return when every
+    child has exited after a stop, or when the web server is in a crash loop (nothing to
+    serve). A worker cluster in a crash loop is left down while the web server keeps
+    answering: readiness and system status show that no worker runs, and queued jobs wait."""
+    from django.conf import settings
+
+    from cogvideo_site.launcher import RestartBudget
+
+    budgets = {
+        name: RestartBudget(limit=settings.COGVIDEO_RESTART_LIMIT, window=settings.COGVIDEO_RESTART_WINDOW_SECONDS)
+        for name in processes.children
+    }
+    restart_at: dict[str, float] = {}
+    given_up: set[str] = set()
+    while True:
+        if processes.stopping:
+            if all(child.poll() is not None for child in processes.children.values()):
+                return
+            time.sleep(0.3)
+            continue
+        now = time.monotonic()
+        for name, child in list(processes.children.items()):
+            if name in given_up or child.poll() is None:
+                continue
+            if name not in restart_at:
+                delay = budgets[name].delay_after_exit(now)
+                what = SERVICE_NAMES.get(
+                    name, f"the GPU worker cluster of queue {name[8:]}" if name.startswith("cluster-") else name
+                )
+                if delay is None:
+                    given_up.add(name)
+                    print(
+                        f"{what.capitalize()} exited {len(budgets[name].exits)} times within "
+                        f"{budgets[name].window:.0f} s (exit code {child.returncode}); not restarting it.",
+                        flush=True,
+                    )
+                    if name == "web":
+                        return
+                    continue
+                print(
+                    f"{what.capitalize()} exited (code {child.returncode}); restarting it in {delay:.0f} s.", flush=True
+                )
+                restart_at[name] = now + delay
+            elif now >= restart_at[name]:
+                del restart_at[name]
+                processes.respawn(name)
+        time.sleep(0.3)
 
 
 def main(argv: list[str]) -> int:
@@ -217,6 +305,11 @@ def main(argv: list[str]) -> int:
         return 0
     host = configure_environment(args)
     sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    if not hold_data_folder():
+        return 1
     prepare_database()
     explain_model()
     return run_services(host, args)

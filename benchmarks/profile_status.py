@@ -13,6 +13,7 @@ Writes benchmarks/results/<time>-profile-status-<variant>.md and prints it.
 from __future__ import annotations
 
 import cProfile
+import io
 import os
 import pstats
 import random
@@ -36,7 +37,6 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from benchmarks.machine import describe_machine, machine_line  # noqa: E402
 from benchmarks.report import write_results  # noqa: E402
@@ -66,9 +66,10 @@ def per_request_ms(client: Client, paths, count: int) -> float:
 def main() -> None:
     variant = "throttles off" if os.environ.get("COGVIDEO_BENCH_NO_THROTTLE") == "1" else "throttles on"
     call_command("migrate", verbosity=0)
-    call_command("create_api_token", "bench", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))  # noqa: SIM115
+    out = io.StringIO()
+    call_command("create_api_token", "bench", "--rotate", stdout=out, stderr=open(os.devnull, "w"))  # noqa: SIM115
     ids = seed_jobs("bench", JOBS)
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {Token.objects.get(user__username='bench').key}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip().splitlines()[-1]}")
     rng = random.Random(0)
 
     def ping() -> str:

@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import CmsSite, WebhookAttempt, WebhookDelivery
 from .webhooks import redeliver
@@ -15,19 +15,25 @@ class CmsSiteAdmin(admin.ModelAdmin):
     readonly_fields = ("owner_token_hint", "created_at", "updated_at")
     fields = ("name", "owner", "owner_token_hint", "webhook_url", "secret", "is_active", "created_at", "updated_at")
 
+    @staticmethod
+    def _owner_tokens(site: CmsSite):
+        return site.owner.api_tokens.filter(kind="account", revoked_at__isnull=True)
+
     @admin.display(boolean=True, description="API token")
     def owner_has_token(self, site: CmsSite) -> bool:
-        return hasattr(site.owner, "auth_token")
+        return self._owner_tokens(site).exists()
 
     @admin.display(description="Owner's API token")
     def owner_token_hint(self, site: CmsSite) -> str:
         if not site.pk:
             return "-"
-        token = getattr(site.owner, "auth_token", None)
-        if token is None:
+        tokens = list(self._owner_tokens(site))
+        if not tokens:
             return "No token yet: create one with `manage.py create_api_token USERNAME`."
-        # Enough to tell tokens apart, never the whole secret.
-        return format_html("<code>{}…</code> (paste the full token into the CMS)", token.key[:6])
+        # Only digests are stored: the prefix tells tokens apart, the full token was shown once.
+        return format_html_join(
+            ", ", "<code>{}…</code> ({})", ((token.prefix, token.name) for token in tokens)
+        ) + format_html(" (paste the full token, shown once when issued, into the CMS)")
 
 
 class WebhookAttemptInline(admin.TabularInline):

@@ -6,7 +6,10 @@ benchmarks/service_bench.py for the service benchmarks, so all three start the s
 commands and stop them the same way.
 
 Each child gets its own session, so a Ctrl-C on a terminal reaches only the launcher, which
-stops each child deliberately. Stopping order: the GPU cluster gets SIGTERM on its parent
+stops each child deliberately; and each is asked by the kernel to get SIGTERM when the
+launcher dies (Linux's parent-death signal), so a launcher killed by SIGKILL or a closed
+terminal leaves nothing running (the GPU cluster's workers follow their parent, see
+videos/worker_supervision.py). Stopping order: the GPU cluster gets SIGTERM on its parent
 only (django-q2 then finishes the running job; SIGTERM to its process group would kill the
 job mid-way), then the events cluster, then the web server.
 """
@@ -54,6 +57,25 @@ def model_queue_name(queue_name: str, model: str, default_model: str) -> str:
     return f"{queue_name}-{slug}"
 
 
+PR_SET_PDEATHSIG = 1
+try:  # resolved here, not in the child: between fork and exec only the call itself runs
+    import ctypes
+
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: the launcher's own handlers still stop them
+    _prctl = None
+
+
+def _die_with(parent: int):
+    def before_exec() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the launcher died before the call: nobody to wait for
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return before_exec
+
+
 def free_port() -> int:
     """A TCP port free on the loopback interface now (for services started by tests and
     benchmarks)."""
@@ -78,6 +100,26 @@ def cluster_command() -> list[str]:
 
 
 @dataclass
+class RestartBudget:
+    """When to restart a child that died: after 1, 2, 4 ... up to `max_delay` seconds, and not
+    at all once it has died more than `limit` times within `window` seconds (a crash loop: a
+    broken model folder or configuration will not heal by restarting)."""
+
+    limit: int = 5
+    window: float = 600.0
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    exits: list[float] = field(default_factory=list)
+
+    def delay_after_exit(self, now: float) -> float | None:
+        """Seconds to wait before the restart, or None to give up."""
+        self.exits = [t for t in self.exits if now - t < self.window] + [now]
+        if len(self.exits) > self.limit:
+            return None
+        return min(self.max_delay, self.first_delay * 2 ** (len(self.exits) - 1))
+
+
+@dataclass
 class ServiceProcesses:
     """The children of one service. `env` is the whole environment they run with; `logs`
     is a folder for `<name>.log` files, or None to share the launcher's terminal."""
@@ -86,6 +128,12 @@ class ServiceProcesses:
     logs: Path | None = None
     stop_timeouts: dict[str, float] = field(default_factory=lambda: dict(STOP_TIMEOUTS))
     children: dict[str, subprocess.Popen] = field(default_factory=dict)
+    #: File descriptors the children inherit, e.g. launch.py's data-folder lock, so the lock is
+    #: held until the last child has exited, not only while the launcher lives.
+    pass_fds: tuple[int, ...] = ()
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    #: Set by signal_all: a stop was asked for, so nothing is restarted any more.
+    stopping: bool = False
 
     def spawn(self, name: str, argv: list[str], **extra_env: str) -> subprocess.Popen:
         output: IO[bytes] | None = None
@@ -100,11 +148,30 @@ class ServiceProcesses:
                 stdout=output,
                 stderr=subprocess.STDOUT if output else None,
                 start_new_session=True,
+                preexec_fn=_die_with(os.getpid()),
+                pass_fds=self.pass_fds,
             )
         finally:
             if output is not None:
                 output.close()  # the child has its own copy
         self.children[name] = child
+        self.commands[name] = (argv, extra_env)
+        return child
+
+    def respawn(self, name: str) -> subprocess.Popen:
+        """Start `name` again as it was first started, after clearing what is left of its
+        process group (a GPU cluster whose parent died leaves its Sentinel and workers behind;
+        a new cluster beside them would put two workers on one device)."""
+        old = self.children.get(name)
+        if old is not None:
+            try:
+                os.killpg(old.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        argv, extra_env = self.commands[name]
+        child = self.spawn(name, argv, **extra_env)
+        if self.stopping:  # a stop signal arrived while it was being started
+            child.send_signal(signal.SIGTERM)
         return child
 
     def start_web(self, bind: str, *, workers: int, threads: int = 4, timeout: int = 120) -> subprocess.Popen:
@@ -136,13 +203,18 @@ class ServiceProcesses:
             return
         child.send_signal(sig)
         try:
-            child.wait(self.stop_timeouts.get(name, 30.0) if timeout is None else timeout)
+            child.wait(
+                self.stop_timeouts.get("cluster" if name.startswith("cluster-") else name, 30.0)
+                if timeout is None
+                else timeout
+            )
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
 
     def signal_all(self, sig: int = signal.SIGTERM) -> None:
         """Ask every running child to stop at once, without waiting (the launcher's Ctrl-C)."""
+        self.stopping = True
         for child in self.children.values():
             if child.poll() is None:
                 child.send_signal(sig)

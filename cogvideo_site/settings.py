@@ -34,6 +34,11 @@ data_folder.prepare(
 )
 
 SECRET_KEY = data_folder.secret_key(DATA_DIR, env_str("COGVIDEO_SECRET_KEY"))
+# API tokens are stored as HMAC-SHA256 digests under this key (videos/token_rules.py); changing
+# it (or the secret key it defaults to) makes every issued token invalid.
+COGVIDEO_TOKEN_HASH_KEY = env_str("COGVIDEO_TOKEN_HASH_KEY") or SECRET_KEY
+# Scoped browser tokens (POST /api/tokens/scoped) must expire, at most this many hours out.
+COGVIDEO_SCOPED_TOKEN_MAX_HOURS = env_int("COGVIDEO_SCOPED_TOKEN_MAX_HOURS", 7 * 24)
 DEBUG = env_bool("COGVIDEO_DEBUG", False)
 ALLOWED_HOSTS = env_list("COGVIDEO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("COGVIDEO_CSRF_TRUSTED_ORIGINS", [])
@@ -170,7 +175,10 @@ REST_FRAMEWORK = {
         "videos.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "videos.api.permissions.ScopedTokenRules",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["videos.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "videos.api.errors.api_exception_handler",
@@ -178,6 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "videos.api.throttling.BurstThrottle",
         "videos.api.throttling.SustainedThrottle",
+        "videos.api.throttling.ScopedTokenThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -216,7 +225,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Browser clients on other origins (CMS front ends): off unless origins are listed.
+# Browser clients on other origins (CMS front ends): off unless origins are listed. The
+# origins of live scoped tokens are allowed as well (videos/api/cors.py), for /api/ only.
 CORS_ALLOWED_ORIGINS = env_list("COGVIDEO_CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "x-csrftoken", "x-requested-with"]
@@ -301,6 +311,10 @@ COGVIDEO_QUANTIZE = env_str("COGVIDEO_QUANTIZE", "none").lower()
 # --- Processes (launch.py, cogvideo_site/launcher.py) -------------------------------------
 COGVIDEO_PORT = env_int("COGVIDEO_PORT", 7860, minimum=1)
 COGVIDEO_WEB_WORKERS = env_int("COGVIDEO_WEB_WORKERS", 2, minimum=1)
+# launch.py restarts a child that dies (backoff 1, 2, 4 ... 30 s) unless it died more than
+# this many times within the window: then it stays down (a crash loop does not heal).
+COGVIDEO_RESTART_LIMIT = env_int("COGVIDEO_RESTART_LIMIT", 5, minimum=0)
+COGVIDEO_RESTART_WINDOW_SECONDS = env_int("COGVIDEO_RESTART_WINDOW_SECONDS", 600, minimum=1)
 
 # --- Queue (django-q2) ---------------------------------------------------------------------
 # One worker per GPU. A job can run for many minutes: the timeout covers the longest job,

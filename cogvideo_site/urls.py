@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from monitoring.views import readiness_view
 
@@ -12,4 +14,9 @@ urlpatterns = [
     path("integrations/", include("cms_integration.urls")),  # the JS client's example page
     path("", include("videos.studio.urls")),  # the web studio at /
     path("", include("monitoring.urls")),  # /metrics (Prometheus)
+    # Browsers ask for /favicon.ico on pages that do not name an icon (the admin, the API docs).
+    path("favicon.ico", RedirectView.as_view(url=static("videos/favicon.svg"), permanent=True), name="favicon"),
 ]
+
+handler404 = "videos.error_pages.page_not_found"
+handler500 = "videos.error_pages.server_error"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 from .dashboard import dashboard_context
@@ -28,6 +29,10 @@ class OperationsDashboardAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        # The admin site lets editors in; this page replaces Django's list view, so it checks
+        # the view permission itself (Django's list view would have).
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         window = request.GET.get("window", "24h")
         window_error = None
         if window not in WINDOWS:

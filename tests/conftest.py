@@ -57,10 +57,11 @@ def stranger_http(live, live_tokens):
 
 def _user_with_token(username: str, **extra):
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+
+    from videos import services
 
     user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
-    user.token = Token.objects.create(user=user).key
+    user.token = services.issue_account_token(user).text
     return user
 
 

@@ -19,13 +19,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from . import access, services
 from .admin_forms import GenerateVideoForm, PromptTemplateForm
 from .job_specs import current_profile
-from .models import ApiToken, JobStatus, PromptTemplate, Video, VideoJob, WorkerHeartbeat, token_prefix
+from .models import ApiToken, JobStatus, PromptTemplate, TokenKind, Video, VideoJob, WorkerHeartbeat
 from .studio.prompt_checks import preview_template
 
 MAX_ZIP_VIDEOS = 50
@@ -516,38 +515,83 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
         return False
 
 
-# --- API tokens: DRF's admin listed every full key (and its str(), the key, went into titles,
-# messages and the action log). A stored token is never shown again: a prefix tells tokens
-# apart; the key is shown once, on the page that answers its creation.
+# --- API tokens. Only digests are stored (videos/token_rules.py): a token is listed by its
+# prefix (its str(), which the admin puts in titles, messages and the action log, is the prefix
+# too), shown once on the page that answers its creation, and revoked, not edited. DRF's own
+# token admin (the old plaintext table, emptied by migration 0010) is not registered.
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(DrfTokenAdmin):
-    list_display = ("key_prefix", "user", "created")
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("key_prefix", "user", "name", "kind", "created_at", "last_used_at", "expires_at", "state")
+    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username", "name", "prefix")
+    actions = ["revoke"]
+    readonly = (
+        "key_prefix",
+        "user",
+        "name",
+        "kind",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "actions",
+        "origins",
+        "rate_per_minute",
+        "job_quota",
+    )
 
     def get_fields(self, request, obj=None):
-        return ("user",) if obj is None else ("key_prefix", "user", "created")
+        return ("user", "name", "expires_at") if obj is None else self.readonly
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("key_prefix", "user", "created")
+        return () if obj is None else self.readonly
 
     @admin.display(description="Key")
     def key_prefix(self, obj) -> str:
-        return token_prefix(obj.key)
+        return f"{obj.prefix}…"
+
+    @admin.display(description="State")
+    def state(self, obj) -> str:
+        if obj.revoked_at:
+            return "revoked"
+        return "expired" if obj.is_expired() else "active"
+
+    @admin.display(description="Origins")
+    def origins(self, obj) -> str:
+        return ", ".join(obj.allowed_origins.values_list("origin", flat=True)) or "-"
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = services.revoke_tokens(queryset)
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        # The admin adds account tokens; scoped ones come from POST /api/tokens/scoped and
+        # `manage.py create_scoped_token`.
+        issued = services.issue_account_token(obj.user, name=obj.name, expires_at=obj.expires_at)
+        # The admin goes on with `obj` (action log, answer page): make it the stored row.
+        for field in ApiToken._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.token, field.attname))
+        obj._state.adding = False
+        obj.text = issued.text
+
     def response_add(self, request, obj, post_url_continue=None):
-        # Rendered, not redirected: the key never goes into a message stored in a cookie or
+        # Rendered, not redirected: the token never goes into a message stored in a cookie or
         # the session, and is not on any page after this one.
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "API token created",
             "token": obj,
+            "token_text": obj.text,
+            "account": obj.kind == TokenKind.ACCOUNT,
         }
         response = TemplateResponse(request, "admin/videos/apitoken/created.html", context)
         response["Cache-Control"] = "no-store"

@@ -137,17 +137,15 @@ REQUEST_FIELDS = {
 
 def parse_generate_request(data) -> JobSpec:
     """Check a generate request and resolve it against the current model profile. Raises
-    ValidationError({field: [messages]}): first for unknown fields or wrong types, then
-    (when every field has its type) for values the model or the templates do not allow."""
+    ValidationError({field: [messages]}) with every problem at once: unknown fields, wrong
+    types, and values the model or the templates do not allow (checked for every field that
+    has its type), so a caller fixes the request in one round."""
     if data is None:
         raise ValidationError({"non_field_errors": ["No data provided"]})
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-    unknown = sorted(set(data) - set(REQUEST_FIELDS))
-    if unknown:
-        raise ValidationError({name: ["Unknown field."] for name in unknown})
+    errors: dict[str, list[str]] = {name: ["Unknown field."] for name in sorted(set(data) - set(REQUEST_FIELDS))}
     clean: dict = {}
-    errors: dict[str, list[str]] = {}
     for name, check in REQUEST_FIELDS.items():
         if name not in data:
             continue
@@ -155,9 +153,17 @@ def parse_generate_request(data) -> JobSpec:
             clean[name] = check(data[name])
         except ValidationError as exc:
             errors[name] = exc.messages
+    try:
+        spec = _resolve(clean)
+    except ValidationError as exc:
+        # A field with a type error keeps that error (its value was not checked further).
+        errors = {**exc.message_dict, **errors}
     if errors:
-        raise ValidationError(errors)
-    return _resolve(clean)
+        order = [*sorted(set(data) - set(REQUEST_FIELDS)), *REQUEST_FIELDS]
+        raise ValidationError(
+            dict(sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+        )
+    return spec
 
 
 def _resolve(data: dict) -> JobSpec:

@@ -11,7 +11,6 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from rest_framework.authtoken.models import TokenProxy
 
 
 class JobStatus(models.TextChoices):
@@ -97,6 +96,11 @@ class VideoJob(models.Model):
     # copied. Read a job's result through `result_video`.
     reuse_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     reused_from = models.ForeignKey("Video", null=True, blank=True, on_delete=models.SET_NULL, related_name="reused_by")
+    # The scoped token that created the job (None for every other door): a scoped token sees
+    # only its own jobs, and its job quota counts them.
+    api_token = models.ForeignKey(
+        "ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -224,18 +228,84 @@ class LoginFailure(models.Model):
         return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class ApiToken(TokenProxy):
-    """DRF's token, as the admin shows it: by its first characters only (its str() is what the
-    admin puts in titles, messages and its action log), keyed by user like DRF's TokenProxy."""
+class TokenKind(models.TextChoices):
+    ACCOUNT = "account", "account token"
+    SCOPED = "scoped", "scoped browser token"
+
+
+class TokenAction(models.TextChoices):
+    """What a scoped token may do: one API endpoint each (videos/api/views.py `token_action`)."""
+
+    GENERATE = "generate"
+    STATUS = "status"
+    DOWNLOAD = "download"
+    LIST = "list"
+
+
+class ApiToken(models.Model):
+    """A bearer token, stored as a keyed digest (videos/token_rules.py): the token itself is
+    shown once, when it is issued, and never stored. `prefix` is its public start, enough to
+    tell tokens apart in lists, never enough to use.
+
+    Account tokens act for their user in full (several per user, by name). Scoped tokens
+    (`cvs_...`, issued by an account-token holder for a web page) may do only their
+    `actions`, from their allowed origins (ScopedTokenOrigin), until `expires_at`, at most
+    `rate_per_minute` requests a minute and `job_quota` jobs in all, and see only the jobs
+    they created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    kind = models.CharField(max_length=8, choices=TokenKind.choices, default=TokenKind.ACCOUNT)
+    name = models.CharField(max_length=64, default="default")
+    prefix = models.CharField(max_length=16, help_text="the token's public start")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    actions = models.JSONField(default=list, blank=True)
+    rate_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    job_quota = models.PositiveIntegerField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="issued_tokens"
+    )
 
     class Meta:
-        proxy = True
         verbose_name = "API token"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=models.Q(kind="account", revoked_at__isnull=True),
+                name="apitoken_unique_active_account_name",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{token_prefix(self.key)} ({self.user})"
+        # What the admin puts in titles, messages and its action log: the prefix only.
+        return f"{self.prefix}… ({self.user}, {self.name})"
+
+    @property
+    def is_scoped(self) -> bool:
+        return self.kind == TokenKind.SCOPED
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired()
 
 
-def token_prefix(key: str) -> str:
-    """What may be shown of a stored token: enough to tell tokens apart, never enough to use."""
-    return f"{key[:4]}…" if key else ""
+class ScopedTokenOrigin(models.Model):
+    """An origin (scheme://host[:port]) a scoped token may be used from. A table, not a list
+    on the token, so the CORS check finds "does any live token allow this origin" with one
+    indexed query (a preflight carries no token)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="allowed_origins")
+    origin = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "origin"], name="scoped_origin_unique")]
+
+    def __str__(self) -> str:
+        return self.origin

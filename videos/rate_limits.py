@@ -35,6 +35,12 @@ def hit(scope: str, subject) -> float | None:
     if not rate:
         return None
     limit, period = parse_rate(rate)
+    return hit_rate(scope, subject, limit, period)
+
+
+def hit_rate(scope: str, subject, limit: int, period: int) -> float | None:
+    """Count one request of `subject` in `scope` against `limit` per `period` seconds (a rate
+    that is not a setting: a scoped token's own)."""
     now = time.time()
     window = int(now // period)
     key = f"throttle:{scope}:{subject}:{window}"

@@ -1,5 +1,6 @@
-"""Reads: the status body of a job, queue positions, the system status, and what "finished in
-the last 24 hours" and "success rate" mean (monitoring/stats.py reads the same definitions)."""
+"""Reads: the status body of a job, queue positions, the system status, what "finished in
+the last 24 hours" and "success rate" mean (monitoring/stats.py reads the same definitions),
+and API tokens by their digest."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ from .generation.profiles import ModelProfile, profile_for
 from .isotime import iso_z
 from .job_specs import model_label
 from .job_specs import served_models as configured_models
-from .models import JobStatus, LoginFailure, Video, VideoJob, WorkerHeartbeat
+from .models import (
+    ApiToken,
+    JobStatus,
+    LoginFailure,
+    ScopedTokenOrigin,
+    TokenKind,
+    Video,
+    VideoJob,
+    WorkerHeartbeat,
+)
+from .token_rules import MAX_TOKEN_LENGTH, token_digest
 
 DAY = timedelta(hours=24)
 
@@ -241,6 +252,8 @@ def system_status(viewer=None) -> dict:
             "dead": [
                 {
                     "name": w.name,
+                    "hostname": w.hostname,
+                    "pid": w.pid,
                     "last_seen": iso_z(w.last_seen),
                     "current_job": str(w.current_job) if w.current_job else None,
                 }
@@ -249,6 +262,8 @@ def system_status(viewer=None) -> dict:
             "list": [
                 {
                     "name": w.name,
+                    "hostname": w.hostname,
+                    "pid": w.pid,
                     "device": w.device,
                     "model": w.model,
                     "model_loaded": w.model_loaded,
@@ -398,3 +413,29 @@ def login_lockout(username: str, address: str) -> float | None:
         for at in nth:
             waits.append((at + window - now).total_seconds())
     return max(waits) if waits else None
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_for_text(text: str) -> ApiToken | None:
+    """The stored token a bearer presents (revoked and expired ones included: the caller says
+    which), found by its digest; None for anything else."""
+    if not text or len(text) > MAX_TOKEN_LENGTH:
+        return None
+    return ApiToken.objects.select_related("user").filter(digest=token_digest(text)).first()
+
+
+def token_allows_origin(token: ApiToken, origin: str) -> bool:
+    return token.allowed_origins.filter(origin=origin).exists()
+
+
+def live_scoped_token_allows_origin(origin: str) -> bool:
+    """Whether any unrevoked, unexpired scoped token may be used from `origin` (CORS: a
+    preflight carries no token, so it is answered for the origin)."""
+    return ScopedTokenOrigin.objects.filter(
+        origin=origin,
+        token__kind=TokenKind.SCOPED,
+        token__revoked_at__isnull=True,
+        token__expires_at__gt=timezone.now(),
+    ).exists()

@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import services
+from . import services, worker_supervision
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
 from .generation.encoding import (
@@ -136,6 +136,8 @@ def _heartbeat_loop() -> None:
     interval = settings.COGVIDEO_HEARTBEAT_SECONDS
     last_reap = 0.0
     while True:
+        if worker_supervision.orphaned():
+            worker_supervision.stop_orphaned_cluster()
         try:
             close_old_connections()
             beat()
@@ -186,6 +188,7 @@ def on_worker_spawn(**_kwargs) -> None:
             logger.warning("cluster %s is no served model's queue: its workers run no jobs", Conf.CLUSTER_NAME)
         return  # not a GPU worker: the events cluster (webhooks) loads no model
     _heartbeat_started = True
+    worker_supervision.attach()
     # Each worker serves one model: the one of its cluster's queue; it claims only its jobs.
     engine_module.serve_model(model)
     pin_device()
@@ -208,6 +211,9 @@ def on_worker_spawn(**_kwargs) -> None:
 
 def run_next_job(hint_job_id: str | None = None) -> str | None:
     global _current_job
+    if worker_supervision.cluster_stopping():
+        logger.info("worker %s: the cluster is stopping; leaving queued jobs for the next start", worker_name())
+        return None
     job = services.claim_next_job(worker_name(), engine_module.served_model())
     if job is None:
         return None

@@ -192,6 +192,8 @@ def test_gallery_hover_plays_and_same_seed_again_reuses_the_video(studio: Page, 
     # Same parameters and seed: the service answers with the video already made.
     assert again["seed"] == original["seed"] and again["video_id"] == original["video_id"]
     expect(page.locator("#result-video")).to_have_attribute("src", original["video_url"])
+    # The job's warnings reach the editor, not only the API.
+    expect(page.locator("#job-warnings")).to_contain_text("it was reused")
 
 
 def test_template_preview_in_the_admin_then_generate_from_it_in_the_studio(studio: Page, live):
@@ -240,10 +242,14 @@ def test_cancel_a_second_job(studio: Page, live):
     panel = page.locator("#job-panel")
     expect(panel).to_have_attribute("data-status", re.compile("queued|processing"))
     task_id = panel.get_attribute("data-task-id")
+    # One job at a time from the form: a second click cannot start a job the panel hides.
+    expect(page.locator("#generate")).to_be_disabled()
     page.get_by_role("button", name="Cancel").click()
     expect(panel).to_have_attribute("data-status", "canceled")
     expect(page.locator("#job-status")).to_have_text("Canceled.")
     expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    expect(page.locator("#job-progress")).to_be_hidden()  # no part-filled bar for a canceled job
+    expect(page.locator("#generate")).to_be_enabled()
     assert api_status(page, live, task_id)["status"] == "canceled"
     page.reload()
     assert page.locator(".gallery-card").count() == cards_before

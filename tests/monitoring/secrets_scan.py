@@ -14,7 +14,9 @@ import json
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
-found = list(Token.objects.values_list("key", flat=True))
+from videos.models import ApiToken
+found = list(Token.objects.values_list("key", flat=True))  # none since migration 0010
+found += list(ApiToken.objects.values_list("digest", flat=True))
 found += [p for p in get_user_model().objects.values_list("password", flat=True) if p]
 try:
     found += list(apps.get_model("cms_integration", "CmsSite").objects.values_list("secret", flat=True))
@@ -32,7 +34,7 @@ def service_secrets(service) -> list[str]:
 
 
 def sqlite_secrets(database: Path) -> list[str]:
-    """Secrets in a service's SQLite file, read-only: API tokens, password hashes and every
+    """Secrets in a service's SQLite file, read-only: API tokens (their digests), password hashes and every
     column whose name says it holds a secret (webhook signing secrets...)."""
     found: list[str] = []
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
@@ -41,6 +43,7 @@ def sqlite_secrets(database: Path) -> list[str]:
             for column in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
                 name = column[1]
                 wanted = (table == "authtoken_token" and name == "key") or name in {"password", "secret"}
+                wanted = wanted or (table == "videos_apitoken" and name == "digest")
                 wanted = wanted or name.endswith(("_secret", "_token", "_password"))
                 if wanted:
                     found += [row[0] for row in conn.execute(f'SELECT "{name}" FROM "{table}"') if row[0]]

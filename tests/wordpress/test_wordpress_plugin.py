@@ -96,7 +96,12 @@ def wp_service(live, requirements_present):
     template = (
         "from videos.models import PromptTemplate; "
         "PromptTemplate.objects.update_or_create(slug='wp-news-clip', "
-        "defaults=dict(name='News clip', text='A short news-style shot of {subject}', is_active=True))"
+        "defaults=dict(name='News clip', text='A short news-style shot of {subject}', is_active=True)); "
+        # A template with a custom variable and defaults of its own (TemplateVariablesTest.php).
+        "PromptTemplate.objects.update_or_create(slug='wp-product-clip', defaults=dict(name='Product clip', "
+        "text='A product film of {title} in {color}, filed under {categories}', is_active=True, "
+        "default_negative_prompt='blurry, watermark', "
+        "default_params={'duration': 2, 'resolution': '64x64', 'enhance_quality': False}))"
     )
     live.manage("shell", "-c", template)
     yield {
@@ -104,11 +109,12 @@ def wp_service(live, requirements_present):
         "site_token": live.create_token("wp-site-owner"),
         "browser_token": live.create_token("wp-browser-admin"),
         "template_slug": "wp-news-clip",
+        "variables_template_slug": "wp-product-clip",
     }
     # The service is shared with other modules: leave no template or live webhook target behind.
     cleanup = (
         "from videos.models import PromptTemplate; from cms_integration.models import CmsSite; "
-        "PromptTemplate.objects.filter(slug='wp-news-clip').delete(); "
+        "PromptTemplate.objects.filter(slug__in=['wp-news-clip', 'wp-product-clip']).delete(); "
         "CmsSite.objects.filter(owner__username='wp-site-owner').update(is_active=False)"
     )
     live.manage("shell", "-c", cleanup)
@@ -141,6 +147,7 @@ def test_phpunit_suite_against_real_wordpress_and_live_service(live, wp_service,
         "COGVIDEOX_TEST_API_TOKEN": wp_service["site_token"],
         "COGVIDEOX_TEST_WEBHOOK_SECRET": secret,
         "COGVIDEOX_TEST_TEMPLATE_SLUG": wp_service["template_slug"],
+        "COGVIDEOX_TEST_VARIABLES_TEMPLATE_SLUG": wp_service["variables_template_slug"],
     }
     WP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -1,12 +1,20 @@
-"""`Authorization: Bearer <token>` (and DRF's `Token <token>`) with DRF tokens."""
+"""`Authorization: Bearer <token>` (and DRF's `Token <token>`) with the service's API tokens,
+looked up by their digest (videos/token_rules.py). request.auth is the ApiToken."""
 
 from __future__ import annotations
 
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from .. import selectors, services
 
-class BearerTokenAuthentication(TokenAuthentication):
+
+class TokenExpired(AuthenticationFailed):
+    default_detail = "This token has expired."
+    default_code = "token_expired"
+
+
+class BearerTokenAuthentication(BaseAuthentication):
     keywords = (b"bearer", b"token")
 
     def authenticate(self, request):
@@ -22,11 +30,14 @@ class BearerTokenAuthentication(TokenAuthentication):
         return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key):
-        # DRF's message is fine, but never echo the key back.
-        try:
-            return super().authenticate_credentials(key)
-        except AuthenticationFailed:
-            raise AuthenticationFailed("Invalid or revoked token.") from None
+        # Never echo the key back, nor say whether it was ever valid.
+        token = selectors.token_for_text(key)
+        if token is None or token.revoked_at is not None or not token.user.is_active:
+            raise AuthenticationFailed("Invalid or revoked token.")
+        if token.is_expired():
+            raise TokenExpired()
+        services.touch_token(token)
+        return token.user, token
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -126,6 +126,32 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class ScopedTokenRequestSerializer(serializers.Serializer):
+    """Documentation only: videos/token_rules.parse_scoped_token_request validates."""
+
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=["generate", "status", "download", "list"]), min_length=1
+    )
+    origins = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=20, help_text="Exact origins: scheme://host[:port]"
+    )
+    expires_in = serializers.IntegerField(min_value=60, help_text="Seconds; at most COGVIDEO_SCOPED_TOKEN_MAX_HOURS")
+    rate_per_minute = serializers.IntegerField(min_value=1, max_value=600, required=False, default=30)
+    job_quota = serializers.IntegerField(min_value=0, max_value=10000, required=False, default=20)
+    name = serializers.CharField(max_length=64, required=False, default="browser")
+
+
+class ScopedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown once: only its digest is stored")
+    prefix = serializers.CharField()
+    name = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    origins = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField()
+    rate_per_minute = serializers.IntegerField()
+    job_quota = serializers.IntegerField()
+
+
 ERROR = OpenApiResponse(ErrorSerializer, description="Error (one shape everywhere)")
 ERRORS_READ = {401: ERROR, 404: ERROR, 429: ERROR}
 ERRORS_WRITE = {400: ERROR, 401: ERROR, 409: ERROR, 413: ERROR, 415: ERROR, 429: ERROR, 503: ERROR}

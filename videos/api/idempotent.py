@@ -3,6 +3,7 @@ studio's generate): read it, and answer once per key (policy: videos/services/id
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from rest_framework.exceptions import ValidationError
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..job_specs import JobSpec
+from .permissions import scoped_token
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -21,16 +23,26 @@ def idempotency_key(request) -> str:
     return key
 
 
+def stored_key(request, key: str) -> str:
+    """The key as stored: a scoped token's keys are its own (another token of the same user
+    reusing a key must not get this token's answer, nor this token another's)."""
+    token = scoped_token(request)
+    if not key or token is None:
+        return key
+    return f"scoped-{token.pk}:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 def idempotent_response(request, scope: str, fingerprint: str, produce: Callable[[], tuple[int, dict]]) -> Response:
     """Run `produce() -> (status, body)` once per Idempotency-Key; replay the first answer."""
     key = idempotency_key(request)
     if not key:
         status, body = produce()
         return Response(body, status=status)
-    stored = services.idempotency.stored_answer(request.user, key, scope, fingerprint)
+    own_key = stored_key(request, key)
+    stored = services.idempotency.stored_answer(request.user, own_key, scope, fingerprint)
     if stored is None:
         status, body = produce()
-        stored = services.idempotency.remember_answer(request.user, key, scope, fingerprint, status, body)
+        stored = services.idempotency.remember_answer(request.user, own_key, scope, fingerprint, status, body)
     response = Response(stored.body, status=stored.status_code)
     response["Idempotency-Key"] = key
     return response
@@ -38,12 +50,17 @@ def idempotent_response(request, scope: str, fingerprint: str, produce: Callable
 
 def generate_response(request, spec: JobSpec, *, source: str) -> Response:
     """Create the job `spec` describes (once per key) and answer its status body."""
-    key = idempotency_key(request)
+    key = stored_key(request, idempotency_key(request))
     fingerprint = services.request_fingerprint(request.data)
 
     def produce() -> tuple[int, dict]:
         job, _created = services.create_job(
-            request.user, spec, idempotency_key=key, fingerprint=fingerprint, source=source
+            request.user,
+            spec,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            source=source,
+            api_token=scoped_token(request),
         )
         return 200, selectors.job_status_body(job, request)
 

@@ -26,7 +26,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "DRF token: `Authorization: Bearer <token>`"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "API token: `Authorization: Bearer <token>` (account `cvk_…`, or a scoped browser token `cvs_…`)",
+        }
 
 
 def document_common_errors(result, generator, request, public):

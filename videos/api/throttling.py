@@ -9,6 +9,7 @@ from __future__ import annotations
 from rest_framework.throttling import BaseThrottle
 
 from .. import rate_limits
+from ..models import ApiToken
 
 
 class _FixedWindowThrottle(BaseThrottle):
@@ -31,3 +32,17 @@ class BurstThrottle(_FixedWindowThrottle):
 
 class SustainedThrottle(_FixedWindowThrottle):
     scope = "sustained"
+
+
+class ScopedTokenThrottle(BaseThrottle):
+    """A scoped token's own rate (`rate_per_minute`), on top of its user's rates."""
+
+    def allow_request(self, request, view) -> bool:
+        token = getattr(request, "auth", None)
+        if not isinstance(token, ApiToken) or not token.is_scoped or not token.rate_per_minute:
+            return True
+        self.retry_after = rate_limits.hit_rate("scoped-token", token.pk, token.rate_per_minute, 60)
+        return self.retry_after is None
+
+    def wait(self) -> float:
+        return self.retry_after or 1.0

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .templates_view import TemplateListView
+from .tokens_view import ScopedTokenCreateView
 
 # Paths have no trailing slash; a trailing slash is tolerated rather than redirected,
 # because a redirect would turn a client's POST into a GET. /api/health/ready belongs to
@@ -18,6 +19,7 @@ urlpatterns = [
     re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),
     re_path(r"^tasks/(?P<task_id>[^/]+)/image/?$", views.TaskImageView.as_view(), name="api-task-image"),
+    re_path(r"^tokens/scoped/?$", ScopedTokenCreateView.as_view(), name="api-scoped-tokens"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

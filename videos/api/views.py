@@ -20,6 +20,7 @@ from .serializers import GenerateRequestSerializer
 
 
 class GenerateView(APIView):
+    token_action = "generate"  # what a scoped token must allow (videos/api/permissions.py)
     # The rate of new jobs (COGVIDEO_THROTTLE_GENERATE) is counted by services.create_job, the
     # same for the studio and the admin.
 
@@ -43,9 +44,11 @@ class GenerateView(APIView):
 
 
 class StatusView(APIView):
+    token_action = "status"
+
     @extend_schema(operation_id="status", responses={200: docs.JobStatusSerializer, **docs.ERRORS_READ})
     def get(self, request, task_id):
-        return Response(selectors.job_status_body(access_job(request.user, task_id), request))
+        return Response(selectors.job_status_body(access_job(request.user, task_id, request.auth), request))
 
 
 class CancelView(APIView):
@@ -57,7 +60,7 @@ class CancelView(APIView):
         description="Queued or processing -> canceled (a running job stops at its next step); finished -> 409.",
     )
     def post(self, request, task_id):
-        job = access_job(request.user, task_id)
+        job = access_job(request.user, task_id, request.auth)
 
         def produce():
             return 200, selectors.job_status_body(services.cancel_job(job), request)
@@ -66,6 +69,8 @@ class CancelView(APIView):
 
 
 class TaskListView(APIView):
+    token_action = "list"
+
     @extend_schema(
         operation_id="tasks",
         parameters=docs.TASK_LIST_PARAMETERS,
@@ -75,13 +80,15 @@ class TaskListView(APIView):
     )
     def get(self, request):
         filters = TaskFilters.from_query(request.query_params)
-        jobs = filters.apply(jobs_visible_to(request.user).filter(owner=request.user))
+        jobs = filters.apply(jobs_visible_to(request.user, request.auth).filter(owner=request.user))
         paginator = TaskPagination()
         page = paginator.paginate_queryset(jobs.select_related("video", "template"), request, view=self)
         return paginator.get_paginated_response([selectors.job_status_body(job, request) for job in page])
 
 
 class DownloadView(APIView):
+    token_action = "download"
+
     @extend_schema(
         operation_id="download",
         parameters=[
@@ -100,7 +107,7 @@ class DownloadView(APIView):
         },
     )
     def get(self, request, video_id):
-        video = access_video(request.user, video_id)
+        video = access_video(request.user, video_id, request.auth)
         variant = request.query_params.get("variant", "video")
         if variant not in selectors.DOWNLOAD_VARIANTS:
             names = ", ".join(f"'{name}'" for name in selectors.DOWNLOAD_VARIANTS)

@@ -6,6 +6,7 @@ import this package and call `services.<name>`; the modules behind it are:
 - idempotency.py: the one Idempotency-Key policy (window, stored answers, job binding);
 - lifecycle.py: claim, progress, complete, fail, cancel, retry: conditional updates;
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
+- tokens.py: API tokens (issued once as text, stored as digests; rotated, revoked, scoped quotas);
 - logins.py: failed sign-ins on the login pages (counted, forgotten, unlocked);
 - purge.py: deleting old jobs, their videos and files.
 """
@@ -42,8 +43,28 @@ from .lifecycle import (
 from .logins import Cleared, forget_account_failures, record_failed_login, unlock_logins
 from .purge import PurgeResult, purge, purgeable_jobs
 from .recovery import reap, requeue_stale_jobs, resend_lost_wakeups
+from .tokens import (
+    IssuedToken,
+    TokenNotAllowed,
+    TokenQuotaExceeded,
+    check_job_quota,
+    issue_account_token,
+    issue_scoped_token,
+    revoke_tokens,
+    rotate_account_token,
+    touch_token,
+)
 
 __all__ = [
+    "IssuedToken",
+    "TokenNotAllowed",
+    "TokenQuotaExceeded",
+    "check_job_quota",
+    "issue_account_token",
+    "issue_scoped_token",
+    "revoke_tokens",
+    "rotate_account_token",
+    "touch_token",
     "Cleared",
     "forget_account_failures",
     "record_failed_login",

@@ -21,6 +21,7 @@ from ..models import JobStatus, Video, VideoJob
 from .errors import QueueFull, RateLimited, TooManyQueued
 from .idempotency import bound_job, check_same_request
 from .lifecycle import enqueue_job, send_finished
+from .tokens import check_job_quota
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,15 @@ def _forget_input_image(name: str) -> None:
 
 
 def job_fields(
-    owner, spec: JobSpec, *, idempotency_key: str, fingerprint: str, source: str, priority: int, reuse_key: str
+    owner,
+    spec: JobSpec,
+    *,
+    idempotency_key: str,
+    fingerprint: str,
+    source: str,
+    priority: int,
+    reuse_key: str,
+    api_token=None,
 ) -> dict:
     """The columns every new job takes from its request, whether it is queued or answered at
     once by same-request reuse."""
@@ -70,6 +79,7 @@ def job_fields(
         "source": source,
         "priority": priority,
         "reuse_key": reuse_key,
+        "api_token": api_token,
     }
 
 
@@ -101,15 +111,24 @@ def create_job(
     fingerprint: str = "",
     source: str = "api",
     priority: int = 0,
+    api_token=None,
 ) -> tuple[VideoJob, bool]:
     """Create and enqueue a job. Returns (job, created); with an idempotency key that was
-    used before for the same request, the existing job comes back with created=False."""
+    used before for the same request, the existing job comes back with created=False.
+    `api_token`: the scoped token creating it (its job quota applies; it alone sees the job)."""
     if idempotency_key:
         existing = bound_job(owner, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
+    check_job_quota(api_token)
     check_generate_rate(owner, source)  # a replay above creates nothing, so it is not counted
-    fields = {"idempotency_key": idempotency_key, "fingerprint": fingerprint, "source": source, "priority": priority}
+    fields = {
+        "idempotency_key": idempotency_key,
+        "fingerprint": fingerprint,
+        "source": source,
+        "priority": priority,
+        "api_token": api_token if api_token is not None and api_token.is_scoped else None,
+    }
     # Same-request reuse: an explicit-seed request identical to a video the owner already has
     # completes at once with that video; it queues nothing, so the queue caps do not apply.
     key = reuse.reuse_key(spec)

@@ -289,7 +289,8 @@ class CogVideoX_Integration {
 		$on_save = ! empty( $_POST['cogvideox_generate_on_save'] );
 		$input   = array(
 			'prompt'          => isset( $_POST['cogvideox_prompt'] ) ? sanitize_textarea_field( wp_unslash( $_POST['cogvideox_prompt'] ) ) : '',
-			'duration'        => isset( $_POST['cogvideox_duration'] ) ? absint( $_POST['cogvideox_duration'] ) : null,
+			// Empty (a template's own default): not sent.
+			'duration'        => isset( $_POST['cogvideox_duration'] ) && '' !== $_POST['cogvideox_duration'] ? absint( $_POST['cogvideox_duration'] ) : null,
 			'resolution'      => isset( $_POST['cogvideox_resolution'] ) ? sanitize_text_field( wp_unslash( $_POST['cogvideox_resolution'] ) ) : null,
 			'enhance_quality' => ! empty( $_POST['cogvideox_enhance_quality'] ),
 			'template'        => isset( $_POST['cogvideox_template'] ) ? sanitize_title( wp_unslash( $_POST['cogvideox_template'] ) ) : '',
@@ -318,6 +319,16 @@ class CogVideoX_Integration {
 		if ( is_wp_error( $payload ) ) {
 			update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, $payload->get_error_message() );
 			return false;
+		}
+		if ( isset( $payload['template'] ) ) {
+			// The service renders the template (its negative prompt and defaults apply): no
+			// article-style defaults may be merged in, so the job starts as the editor's does.
+			$state = CogVideoX_Jobs::start( $post_id, $payload );
+			if ( is_wp_error( $state ) ) {
+				update_post_meta( $post_id, CogVideoX_Jobs::META_ERROR, $state->get_error_message() );
+				return false;
+			}
+			return (string) get_post_meta( $post_id, CogVideoX_Jobs::META_TASK_ID, true );
 		}
 		if ( 'completed' === $status && CogVideoX_Jobs::attachment_id( $post_id ) && $this->last_prompt_matches( $post_id, $payload['prompt'] ) ) {
 			return false; // This prompt already has its video: saving again is not a new request.

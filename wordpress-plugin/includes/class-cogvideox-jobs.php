@@ -70,6 +70,10 @@ class CogVideoX_Jobs {
 	public static function build_payload( $post_id, array $input ) {
 		$defaults = CogVideoX_Settings::defaults();
 		$prompt   = isset( $input['prompt'] ) ? sanitize_textarea_field( (string) $input['prompt'] ) : '';
+		$template = isset( $input['template'] ) ? sanitize_title( (string) $input['template'] ) : '';
+		if ( '' !== $template ) {
+			return self::build_template_payload( $post_id, $template, $prompt, $input );
+		}
 		if ( '' === trim( $prompt ) ) {
 			$prompt = self::prompt_from_post( $post_id );
 		}
@@ -98,9 +102,6 @@ class CogVideoX_Jobs {
 			'wp_post_id' => (int) $post_id,
 			'wp_site'    => home_url( '/' ),
 		);
-		if ( ! empty( $input['template'] ) ) {
-			$payload['metadata']['wp_template'] = sanitize_title( (string) $input['template'] );
-		}
 		/**
 		 * Filters the body sent to POST /api/generate.
 		 *
@@ -109,6 +110,98 @@ class CogVideoX_Jobs {
 		 * @param array $input   Editor input.
 		 */
 		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
+	}
+
+	/**
+	 * The body for a service template: `template` (slug) + `variables`, rendered by the
+	 * service, so the template's negative prompt and default parameters apply. Only what the
+	 * editor chose explicitly is sent besides (a prompt they wrote, duration, resolution,
+	 * quality); the site's defaults are not, or they would hide the template's.
+	 *
+	 * @param int    $post_id  Post id.
+	 * @param string $template Template slug.
+	 * @param string $prompt   The editor's own prompt, or ''.
+	 * @param array  $input    Editor input.
+	 * @return array|WP_Error
+	 */
+	public static function build_template_payload( $post_id, $template, $prompt, array $input ) {
+		$payload = array(
+			'template'  => $template,
+			'variables' => self::template_variables( $post_id ),
+		);
+		if ( '' !== trim( $prompt ) ) {
+			$payload['prompt'] = mb_substr( $prompt, 0, 2000 );
+		}
+		if ( isset( $input['duration'] ) && '' !== (string) $input['duration'] ) {
+			$payload['duration'] = CogVideoX_Settings::sanitize_duration( $input['duration'] );
+		}
+		if ( isset( $input['resolution'] ) && '' !== trim( (string) $input['resolution'] ) ) {
+			$resolution = CogVideoX_Settings::sanitize_resolution( $input['resolution'] );
+			if ( '' === $resolution ) {
+				return new WP_Error( 'cogvideox_bad_resolution', __( 'Resolution must look like 720x480 (width x height, multiples of 16).', 'cogvideox' ), array( 'status' => 400 ) );
+			}
+			$payload['resolution'] = $resolution;
+		}
+		if ( isset( $input['enhance_quality'] ) ) {
+			$payload['enhance_quality'] = rest_sanitize_boolean( $input['enhance_quality'] );
+		}
+		$callback = self::callback_url();
+		if ( $callback ) {
+			$payload['callback_url'] = $callback;
+		}
+		$payload['metadata'] = array(
+			'source'      => 'wordpress',
+			'wp_post_id'  => (int) $post_id,
+			'wp_site'     => home_url( '/' ),
+			'wp_template' => $template,
+		);
+		/** This filter is documented in build_payload(). */
+		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
+	}
+
+	/**
+	 * What a service template can use from a post: title (also as subject and topic, the
+	 * names older templates used), excerpt, categories, tags, and every custom field the
+	 * settings map to a variable ("color = _product_color"). Each at most 500 characters,
+	 * the service's limit.
+	 *
+	 * @param int $post_id Post id.
+	 * @return array<string,string>
+	 */
+	public static function template_variables( $post_id ) {
+		$post = get_post( $post_id );
+		if ( ! $post ) {
+			return array();
+		}
+		$title     = trim( wp_strip_all_tags( $post->post_title ) );
+		$names     = function ( $terms ) {
+			return is_array( $terms ) ? implode( ', ', wp_list_pluck( $terms, 'name' ) ) : '';
+		};
+		$variables = array(
+			'title'      => $title,
+			'subject'    => $title,
+			'topic'      => $title,
+			'excerpt'    => trim( wp_strip_all_tags( $post->post_excerpt ) ),
+			'categories' => $names( get_the_category( $post_id ) ),
+			'tags'       => $names( get_the_tags( $post_id ) ),
+		);
+		foreach ( CogVideoX_Settings::variable_map() as $name => $meta_key ) {
+			$value              = get_post_meta( $post_id, $meta_key, true );
+			$variables[ $name ] = is_scalar( $value ) ? trim( wp_strip_all_tags( (string) $value ) ) : '';
+		}
+		/**
+		 * Filters the variables sent with a template.
+		 *
+		 * @param array $variables Name => text.
+		 * @param int   $post_id   Post id.
+		 */
+		$variables = apply_filters( 'cogvideox_template_variables', $variables, $post_id );
+		return array_map(
+			function ( $value ) {
+				return mb_substr( (string) $value, 0, 500 );
+			},
+			$variables
+		);
 	}
 
 	/**
@@ -179,7 +272,16 @@ class CogVideoX_Jobs {
 		update_post_meta( $post_id, self::META_PROGRESS, 0 );
 		update_post_meta( $post_id, self::META_STAGE, '' );
 		update_post_meta( $post_id, self::META_PROMPT, isset( $payload['prompt'] ) ? sanitize_textarea_field( $payload['prompt'] ) : '' );
-		update_post_meta( $post_id, self::META_PARAMS, wp_json_encode( $payload ) );
+		// With a template the service rendered the prompt and chose the defaults: keep what it resolved.
+		$recorded = $payload;
+		if ( isset( $payload['template'] ) ) {
+			foreach ( array( 'prompt', 'negative_prompt', 'duration', 'resolution' ) as $key ) {
+				if ( isset( $answer[ $key ] ) && ! isset( $recorded[ $key ] ) ) {
+					$recorded[ $key ] = $answer[ $key ];
+				}
+			}
+		}
+		update_post_meta( $post_id, self::META_PARAMS, wp_json_encode( $recorded ) );
 		update_post_meta( $post_id, self::META_UPDATED_AT, time() );
 		delete_post_meta( $post_id, self::META_ERROR );
 		delete_post_meta( $post_id, self::META_VIDEO_ID );

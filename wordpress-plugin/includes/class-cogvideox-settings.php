@@ -115,7 +115,7 @@ class CogVideoX_Settings {
 	/**
 	 * Generation defaults, always complete.
 	 *
-	 * @return array{duration:int,resolution:string,enhance_quality:bool,template:string}
+	 * @return array{duration:int,resolution:string,enhance_quality:bool,template:string,variable_map:string}
 	 */
 	public static function defaults() {
 		$stored = get_option( self::OPTION_DEFAULTS, array() );
@@ -129,8 +129,40 @@ class CogVideoX_Settings {
 				'resolution'      => '512x512',
 				'enhance_quality' => true,
 				'template'        => '',
+				'variable_map'    => '',
 			)
 		);
+	}
+
+	/**
+	 * Custom fields sent to service templates as variables: "name = meta_key" lines of the
+	 * settings, as name => meta key (see CogVideoX_Jobs::template_variables()).
+	 *
+	 * @return array<string,string>
+	 */
+	public static function variable_map() {
+		return self::parse_variable_map( (string) self::defaults()['variable_map'] );
+	}
+
+	/**
+	 * "name = meta_key" lines -> name => meta key; lines that are not one are dropped.
+	 *
+	 * @param string $text Lines.
+	 * @return array<string,string>
+	 */
+	public static function parse_variable_map( $text ) {
+		$map = array();
+		foreach ( preg_split( '/\r\n|\r|\n/', (string) $text ) as $line ) {
+			$parts = array_map( 'trim', explode( '=', $line, 2 ) );
+			if ( 2 !== count( $parts ) || ! preg_match( '/^[A-Za-z_][A-Za-z0-9_]{0,63}$/', $parts[0] ) ) {
+				continue;
+			}
+			$meta_key = sanitize_text_field( $parts[1] );
+			if ( '' !== $meta_key ) {
+				$map[ $parts[0] ] = $meta_key;
+			}
+		}
+		return $map;
 	}
 
 	/**
@@ -239,6 +271,13 @@ class CogVideoX_Settings {
 		$out['enhance_quality'] = ! empty( $value['enhance_quality'] );
 		if ( isset( $value['template'] ) ) {
 			$out['template'] = sanitize_title( (string) $value['template'] );
+		}
+		if ( isset( $value['variable_map'] ) ) {
+			$lines = array();
+			foreach ( self::parse_variable_map( (string) $value['variable_map'] ) as $name => $meta_key ) {
+				$lines[] = $name . ' = ' . $meta_key;
+			}
+			$out['variable_map'] = implode( "\n", $lines );
 		}
 		return $out;
 	}
@@ -351,6 +390,7 @@ class CogVideoX_Settings {
 		add_settings_field( 'cogvideox_resolution', __( 'Resolution', 'cogvideox' ), array( $this, 'render_resolution' ), self::PAGE, 'cogvideox_defaults', array( 'label_for' => 'cogvideox_resolution' ) );
 		add_settings_field( 'cogvideox_quality', __( 'Quality', 'cogvideox' ), array( $this, 'render_quality' ), self::PAGE, 'cogvideox_defaults', array( 'label_for' => 'cogvideox_enhance_quality' ) );
 		add_settings_field( 'cogvideox_template', __( 'Prompt template', 'cogvideox' ), array( $this, 'render_template' ), self::PAGE, 'cogvideox_defaults', array( 'label_for' => 'cogvideox_template' ) );
+		add_settings_field( 'cogvideox_variable_map', __( 'Template variables from custom fields', 'cogvideox' ), array( $this, 'render_variable_map' ), self::PAGE, 'cogvideox_defaults', array( 'label_for' => 'cogvideox_variable_map' ) );
 	}
 
 	/**
@@ -553,5 +593,18 @@ class CogVideoX_Settings {
 		if ( is_wp_error( $templates ) ) {
 			echo '<p class="description">' . esc_html__( 'Templates could not be loaded: ', 'cogvideox' ) . esc_html( $templates->get_error_message() ) . '</p>';
 		}
+	}
+
+	/**
+	 * Custom fields as template variables ("name = meta_key", one a line).
+	 */
+	public function render_variable_map() {
+		$d = self::defaults();
+		printf(
+			'<textarea id="cogvideox_variable_map" name="%1$s[variable_map]" rows="4" class="large-text code" placeholder="color = _product_color">%2$s</textarea>',
+			esc_attr( self::OPTION_DEFAULTS ),
+			esc_textarea( (string) $d['variable_map'] )
+		);
+		echo '<p class="description">' . esc_html__( 'A template on CogVideoX Studio gets the post\'s title (also as subject and topic), excerpt, categories and tags; add custom fields here, one "variable = meta_key" a line. The service renders the template with them and applies its negative prompt and defaults.', 'cogvideox' ) . '</p>';
 	}
 }

@@ -144,6 +144,15 @@ def test_bad_input_is_a_400_with_field_errors_and_creates_nothing(owner_api, bod
     assert VideoJob.objects.count() == 0
 
 
+def test_every_problem_is_reported_in_one_answer(owner_api):
+    """Wrong types, values out of range and unknown fields together: one round to fix them."""
+    body = {"prompt": 5, "duration": 99, "resolution": "999999x1", "seed": -1, "colour": "red"}
+    error = assert_error(post(owner_api, body), 400, "validation_error")
+    assert list(error["fields"]) == ["colour", "prompt", "duration", "resolution", "seed"], error
+    assert error["fields"]["prompt"] == ["Must be a string."]
+    assert VideoJob.objects.count() == 0
+
+
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"a string"', "{", "null", ""])
 def test_non_object_bodies_are_400(owner_api, raw):
     assert_error(post(owner_api, raw), 400)

@@ -56,10 +56,10 @@ def test_lost_queue_messages_are_resent(owner, django_capture_on_commit_callback
 
 
 def test_revoked_token_is_refused(owner, owner_api):
-    from rest_framework.authtoken.models import Token
+    from videos.models import ApiToken
 
     assert owner_api.get("/api/tasks").status_code == 200
-    Token.objects.filter(user=owner).delete()
+    ApiToken.objects.filter(user=owner).delete()
     response = owner_api.get("/api/tasks")
     assert response.status_code == 401 and owner.token not in response.content.decode()
 

@@ -155,8 +155,16 @@
     } catch (error) {
       showErrors({ message: "Could not reach the server: " + error.message });
     } finally {
-      button.disabled = false;
+      setGenerateEnabled(!current);
     }
+  }
+
+  // While a job is followed, Generate waits for it: a second click would start a job the
+  // panel does not show (the gallery lists it only when done).
+  function setGenerateEnabled(enabled) {
+    const button = $("generate");
+    button.disabled = !enabled;
+    button.textContent = enabled ? "Generate" : "Generating…";
   }
 
   // -- following a job --------------------------------------------------------------------
@@ -188,12 +196,21 @@
     panel.dataset.taskId = job.task_id;
     panel.dataset.status = job.status;
     $("job-prompt").textContent = job.prompt || "";
-    $("job-progress").value = job.status === "completed" ? 100 : job.progress || 0;
+    // A canceled or failed job has no progress left to show: a part-filled bar would say it
+    // may still finish.
+    const progress = $("job-progress");
+    progress.hidden = job.status === "canceled" || job.status === "failed";
+    progress.value = job.status === "completed" ? 100 : progress.hidden ? 0 : job.progress || 0;
     $("job-status").textContent = describe(job);
     $("cancel").hidden = !(job.status === "queued" || job.status === "processing");
     const error = $("job-error");
     error.hidden = job.status !== "failed";
     error.textContent = job.status === "failed" ? "The video could not be made: " + (job.error || "unknown error") : "";
+    const warnings = $("job-warnings");
+    warnings.replaceChildren(
+      ...(job.warnings || []).map((text) => Object.assign(document.createElement("li"), { textContent: text }))
+    );
+    warnings.hidden = !(job.warnings || []).length;
     const result = $("job-result");
     if (job.status === "completed" && job.video_url) {
       const video = $("result-video");
@@ -214,11 +231,13 @@
   function stopFollowing() {
     if (current) clearTimeout(current.timer);
     current = null;
+    setGenerateEnabled(true);
   }
 
   function follow(job) {
     stopFollowing();
     current = { id: job.task_id, timer: null };
+    setGenerateEnabled(false);
     render(job);
     const mine = current;
     const poll = async () => {
@@ -245,7 +264,8 @@
       }
       mine.timer = setTimeout(poll, pollMs);
     };
-    if (!["completed", "failed", "canceled"].includes(job.status)) mine.timer = setTimeout(poll, pollMs);
+    if (["completed", "failed", "canceled"].includes(job.status)) stopFollowing();
+    else mine.timer = setTimeout(poll, pollMs);
   }
 
   async function cancel() {

@@ -67,16 +67,41 @@
 		return [ title.trim(), excerpt.trim() ].filter( Boolean ).join( '. ' );
 	}
 
-	function fillFromTemplate() {
+	// With a service template the service renders the prompt from the post's variables
+	// (title, excerpt, categories, mapped custom fields) and applies the template's negative
+	// prompt and defaults: the box sends only what the editor set by hand.
+	var touched = {};
+	[ 'duration', 'resolution', 'quality' ].forEach( function ( key ) {
+		if ( ui[ key ] ) {
+			ui[ key ].addEventListener( 'change', function () {
+				touched[ key ] = true;
+			} );
+		}
+	} );
+	var promptPlaceholder = ui.prompt.getAttribute( 'placeholder' ) || '';
+
+	function usingTemplate() {
+		return !! ( ui.template && ui.template.value );
+	}
+
+	function onTemplateChange() {
 		var option = ui.template.options[ ui.template.selectedIndex ];
 		var text = option ? option.getAttribute( 'data-prompt' ) || '' : '';
-		if ( ! text ) {
-			return false;
+		if ( ! usingTemplate() ) {
+			ui.prompt.setAttribute( 'placeholder', promptPlaceholder );
+			return;
 		}
-		var editorTitle = titleAndExcerpt();
-		ui.prompt.value = text.replace( /\{\{?\s*(title|subject|topic|excerpt)\s*\}?\}/g, editorTitle || '' );
-		followTitle = false;
-		return true;
+		/* translators: %s: the template's text with its {placeholders} */
+		ui.prompt.setAttribute( 'placeholder', sprintf( __( 'Template: %s (filled in from the post by the service). Type here to use your own prompt instead.', 'cogvideox' ), text ) );
+		if ( followTitle ) {
+			ui.prompt.value = '';
+		}
+		if ( ! touched.duration ) {
+			ui.duration.value = '';
+		}
+		if ( ! touched.resolution ) {
+			ui.resolution.value = '';
+		}
 	}
 
 	function show( node, visible ) {
@@ -169,12 +194,11 @@
 	}
 
 	function generate() {
-		if ( ! ui.prompt.value.trim() ) {
-			if ( ! fillFromTemplate() ) {
-				ui.prompt.value = titleAndExcerpt();
-			}
+		var template = usingTemplate();
+		if ( ! template && ! ui.prompt.value.trim() ) {
+			ui.prompt.value = titleAndExcerpt();
 		}
-		if ( ! ui.prompt.value.trim() ) {
+		if ( ! template && ! ui.prompt.value.trim() ) {
 			showError( __( 'Write a prompt (or give the post a title) first.', 'cogvideox' ) );
 			ui.prompt.focus();
 			return;
@@ -185,10 +209,10 @@
 			path: base + '/generate',
 			method: 'POST',
 			data: {
-				prompt: ui.prompt.value,
+				prompt: ui.prompt.value.trim() || undefined,
 				duration: parseInt( ui.duration.value, 10 ) || undefined,
 				resolution: ui.resolution.value.trim() || undefined,
-				enhance_quality: !! ui.quality.checked,
+				enhance_quality: template && ! touched.quality ? undefined : !! ui.quality.checked,
 				template: ui.template.value || undefined,
 			},
 		} )
@@ -278,7 +302,7 @@
 	} );
 
 	function syncPromptWithTitle() {
-		if ( followTitle ) {
+		if ( followTitle && ! usingTemplate() ) {
 			var text = titleAndExcerpt();
 			if ( text && ui.prompt.value !== text ) {
 				ui.prompt.value = text;
@@ -295,7 +319,10 @@
 			}
 		} );
 	}
-	ui.template.addEventListener( 'change', fillFromTemplate );
+	ui.template.addEventListener( 'change', onTemplateChange );
+	if ( usingTemplate() ) {
+		onTemplateChange();
+	}
 
 	// The block editor saves meta boxes after the post; a save with "generate when I save"
 	// ticked may have started a job, so look again once that is done.
