@@ -12,7 +12,7 @@ def fill_model(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("videos", "0009_login_failures_api_token_proxy")]
+    dependencies = [("videos", "0010_hashed_api_tokens")]
 
     operations = [
         migrations.AddField(
