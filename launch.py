@@ -34,7 +34,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, help="port to serve on (default: COGVIDEO_PORT, 7860)")
     parser.add_argument("--listen", action="store_true", help="listen on all interfaces (default 127.0.0.1)")
     parser.add_argument("--host", help="address to bind (overrides --listen)")
-    parser.add_argument("--model", help="hub id, local folder, or tiny-random (sets COGVIDEO_MODEL)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="hub id, local folder, tiny-random or tiny-random-i2v (sets COGVIDEO_MODEL); repeat it to serve "
+        "several models, one worker cluster each (the first is the default; sets COGVIDEO_WORKER_MODELS)",
+    )
     parser.add_argument("--data-dir", help="where the database, media and secrets live (COGVIDEO_DATA_DIR)")
     parser.add_argument("--workers", type=int, help="django-q2 workers (one per GPU; COGVIDEO_WORKERS)")
     parser.add_argument("--web-workers", type=int, help="gunicorn processes (default: COGVIDEO_WEB_WORKERS, 2)")
@@ -90,7 +95,9 @@ def configure_environment(args: argparse.Namespace) -> str:
     host = args.host or ("0.0.0.0" if args.listen else "127.0.0.1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cogvideo_site.settings")
     if args.model:
-        os.environ["COGVIDEO_MODEL"] = args.model
+        os.environ["COGVIDEO_MODEL"] = args.model[0]
+        if len(args.model) > 1:
+            os.environ["COGVIDEO_WORKER_MODELS"] = ",".join(args.model)
     if args.data_dir:
         os.environ["COGVIDEO_DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.workers:
@@ -181,13 +188,13 @@ def ensure_admin_account() -> None:
 def explain_model() -> None:
     from django.conf import settings
 
-    model = settings.COGVIDEO_MODEL
-    if model == "tiny-random":
-        print("Model: tiny-random (a tiny random model for demos and tests: its videos are noise).", flush=True)
-    elif model.startswith(("/", ".")) and not Path(model).exists():
-        print(f"WARNING: model folder {model} does not exist; jobs will fail until it does.", flush=True)
-    else:
-        print(f"Model: {model} (loaded by each worker on start; see /api/system/status).", flush=True)
+    for model in settings.COGVIDEO_WORKER_MODELS or [settings.COGVIDEO_MODEL]:
+        if model in ("tiny-random", "tiny-random-i2v"):
+            print(f"Model: {model} (a tiny random model for demos and tests: its videos are noise).", flush=True)
+        elif model.startswith(("/", ".")) and not Path(model).exists():
+            print(f"WARNING: model folder {model} does not exist; jobs will fail until it does.", flush=True)
+        else:
+            print(f"Model: {model} (loaded by each worker on start; see /api/models).", flush=True)
 
 
 def run_services(host: str, args: argparse.Namespace) -> int:
@@ -200,7 +207,9 @@ def run_services(host: str, args: argparse.Namespace) -> int:
     if not args.no_web:
         processes.start_web(f"{host}:{port}", workers=settings.COGVIDEO_WEB_WORKERS)
     if not args.no_worker:
-        processes.start_cluster()
+        # One GPU cluster per served model, each on its model's queue (settings.COGVIDEO_MODEL_QUEUES).
+        for queue in settings.COGVIDEO_MODEL_QUEUES.values():
+            processes.start_cluster(None if queue == settings.COGVIDEO_QUEUE_NAME else queue)
         processes.start_events()  # webhook deliveries, on their own queue; see settings.py
     shown = "0.0.0.0 (all interfaces)" if host == "0.0.0.0" else host
     print(f"CogVideoX Studio on http://{shown}:{port}/  (API under /api/, admin under /admin/)", flush=True)
@@ -258,7 +267,9 @@ def supervise(processes) -> None:
                 continue
             if name not in restart_at:
                 delay = budgets[name].delay_after_exit(now)
-                what = SERVICE_NAMES.get(name, name)
+                what = SERVICE_NAMES.get(
+                    name, f"the GPU worker cluster of queue {name[8:]}" if name.startswith("cluster-") else name
+                )
                 if delay is None:
                     given_up.add(name)
                     print(

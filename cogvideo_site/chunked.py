@@ -29,6 +29,8 @@ class ChunkedBodyMiddleware:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if environ.get("PATH_INFO", "").rstrip("/") == "/api/generate":
+                limit = settings.COGVIDEO_MAX_GENERATE_BODY_BYTES  # it may carry an image
             stream = environ["wsgi.input"]
             body = bytearray()
             while len(body) <= limit:

@@ -40,6 +40,23 @@ def events_queue_name(queue_name: str) -> str:
     return f"{queue_name}-events"
 
 
+def model_queue_name(queue_name: str, model: str, default_model: str) -> str:
+    """The GPU queue (django-q2 cluster) of one served model: the default model's is the queue
+    itself, as before; another model's is the queue name plus a slug of the model (its folder
+    name for a local path), e.g. cogvideo-tiny-random-i2v. A worker cluster started with
+    Q_CLUSTER_NAME=<that queue> serves that model (settings.COGVIDEO_MODEL_QUEUES)."""
+    if model == default_model:
+        return queue_name
+    import hashlib
+    import re
+
+    name = Path(model).name if model.startswith(("/", ".")) else model
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "model"
+    if slug != name.lower() or model.startswith(("/", ".")):
+        slug += "-" + hashlib.sha256(model.encode()).hexdigest()[:6]  # two folders, one name
+    return f"{queue_name}-{slug}"
+
+
 PR_SET_PDEATHSIG = 1
 try:  # resolved here, not in the child: between fork and exec only the call itself runs
     import ctypes
@@ -160,8 +177,12 @@ class ServiceProcesses:
     def start_web(self, bind: str, *, workers: int, threads: int = 4, timeout: int = 120) -> subprocess.Popen:
         return self.spawn("web", web_command(bind, workers=workers, threads=threads, timeout=timeout))
 
-    def start_cluster(self) -> subprocess.Popen:
-        return self.spawn("cluster", cluster_command())
+    def start_cluster(self, queue: str | None = None) -> subprocess.Popen:
+        """The GPU cluster of the default model, or with `queue` the cluster of another served
+        model (model_queue_name), named "cluster-<queue>"."""
+        if queue is None:
+            return self.spawn("cluster", cluster_command())
+        return self.spawn(f"cluster-{queue}", cluster_command(), Q_CLUSTER_NAME=queue)
 
     def start_events(self) -> subprocess.Popen:
         return self.spawn(
@@ -182,7 +203,11 @@ class ServiceProcesses:
             return
         child.send_signal(sig)
         try:
-            child.wait(self.stop_timeouts.get(name, 30.0) if timeout is None else timeout)
+            child.wait(
+                self.stop_timeouts.get("cluster" if name.startswith("cluster-") else name, 30.0)
+                if timeout is None
+                else timeout
+            )
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
@@ -195,7 +220,8 @@ class ServiceProcesses:
                 child.send_signal(sig)
 
     def stop(self) -> None:
-        for name in ("cluster", "events", "web", *self.children):
+        clusters = [name for name in self.children if name.startswith("cluster")]
+        for name in (*clusters, "events", "web", *self.children):
             self.stop_one(name)
 
     def wait_all(self) -> None:

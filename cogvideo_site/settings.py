@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import data_folder
 from .env import env_bool, env_choice, env_int, env_list, env_str
-from .launcher import DEFAULT_QUEUE_NAME, events_queue_name
+from .launcher import DEFAULT_QUEUE_NAME, events_queue_name, model_queue_name
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -260,6 +260,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("COGVIDEO_MAX_BODY_BYTES", 64 * 1024)
 # --- Generation -------------------------------------------------------------------------
 COGVIDEO_MODEL = env_str("COGVIDEO_MODEL", "THUDM/CogVideoX-2b")
 COGVIDEO_MODEL_REVISION = env_str("COGVIDEO_MODEL_REVISION") or None
+# The models this installation's workers serve (several at once: text-to-video and
+# image-to-video); COGVIDEO_MODEL is the default a request without `model` gets. Each served
+# model has its own GPU queue and worker cluster (COGVIDEO_MODEL_QUEUES; launch.py starts
+# one per model); a request for a model not listed here is refused with a 400.
+# Empty: COGVIDEO_MODEL alone.
+COGVIDEO_WORKER_MODELS = list(dict.fromkeys(env_list("COGVIDEO_WORKER_MODELS", [])))
 # Which checkpoint family's rules (sizes, frames, fps) apply when the folder name does not
 # say it (videos/generation/profiles.py); empty: guessed from COGVIDEO_MODEL.
 COGVIDEO_PROFILE = env_str("COGVIDEO_PROFILE").lower()
@@ -294,6 +300,16 @@ COGVIDEO_MAX_RUNNING_PER_USER = env_int("COGVIDEO_MAX_RUNNING_PER_USER", 0, mini
 COGVIDEO_ALLOW_PRIVATE_CALLBACKS = env_bool("COGVIDEO_ALLOW_PRIVATE_CALLBACKS", False)
 COGVIDEO_EGRESS_ALLOWED_NETWORKS = env_list("COGVIDEO_EGRESS_ALLOWED_NETWORKS", [])
 COGVIDEO_IDEMPOTENCY_HOURS = env_int("COGVIDEO_IDEMPOTENCY_HOURS", 24)
+# Image-to-video inputs (`image` data URL or `image_url`): at most these many bytes and pixels
+# (a decompression bomb is refused from its header, before it is decoded), at least
+# COGVIDEO_MIN_IMAGE_SIDE pixels a side; image_url gets COGVIDEO_IMAGE_FETCH_SECONDS in all.
+COGVIDEO_MAX_IMAGE_BYTES = env_int("COGVIDEO_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1)
+COGVIDEO_MAX_IMAGE_PIXELS = env_int("COGVIDEO_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+COGVIDEO_MIN_IMAGE_SIDE = env_int("COGVIDEO_MIN_IMAGE_SIDE", 16, minimum=1)
+COGVIDEO_IMAGE_FETCH_SECONDS = env_int("COGVIDEO_IMAGE_FETCH_SECONDS", 20, minimum=1)
+# POST /api/generate may carry an image as a base64 data URL: its body may be that much larger
+# than COGVIDEO_MAX_BODY_BYTES (every other request keeps that limit).
+COGVIDEO_MAX_GENERATE_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + -(-COGVIDEO_MAX_IMAGE_BYTES * 4 // 3) + 256
 # Seconds between webhook delivery attempts (cms_integration/webhooks.py); one more attempt
 # than entries.
 COGVIDEO_WEBHOOK_BACKOFF = (5, 30, 120, 600, 1800, 7200)
@@ -338,6 +354,12 @@ Q_CLUSTER = {
 # queue (`Q_CLUSTER_NAME=<name>-events manage.py qcluster`; launch.py starts it), so a
 # completion webhook never waits behind queued GPU jobs.
 COGVIDEO_EVENTS_QUEUE = events_queue_name(COGVIDEO_QUEUE_NAME)
+# Served model -> its GPU queue (the default model's is COGVIDEO_QUEUE_NAME). A wake-up for a
+# job goes to its model's queue, so only that model's workers see it.
+COGVIDEO_MODEL_QUEUES = {
+    model: model_queue_name(COGVIDEO_QUEUE_NAME, model, COGVIDEO_MODEL)
+    for model in COGVIDEO_WORKER_MODELS or [COGVIDEO_MODEL]
+}
 Q_CLUSTER["ALT_CLUSTERS"] = {
     COGVIDEO_EVENTS_QUEUE: {"workers": 2, "timeout": 120, "retry": 300, "queue_limit": 4, "recycle": 500}
 }

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Min, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from videos.models import JobStatus, PromptTemplate, VideoJob, WorkerHeartbeat
@@ -327,10 +326,8 @@ def extend_system_status(status: dict, workers: list[WorkerHeartbeat]) -> dict:
 def job_counts_by_label() -> list[dict]:
     """Jobs by status, model and template, all time (rows, so a deleted job stops counting)."""
     return list(
-        VideoJob.objects.annotate(model=KeyTextTransform("model", "params"))
-        .values("status", "model", "template__slug")
-        .annotate(n=Count("id"))
-        .order_by()
+        # `model`: the job's column (its served model; migration 0012 filled it from params).
+        VideoJob.objects.values("status", "model", "template__slug").annotate(n=Count("id")).order_by()
     )
 
 
@@ -383,7 +380,6 @@ def duration_histograms(kind: str) -> list[dict]:
         end, start, buckets = "started_at", "created_at", QUEUE_WAIT_BUCKETS
     else:
         raise ValueError(kind)
-    jobs = jobs.annotate(model=KeyTextTransform("model", "params"))
     if connection.vendor not in {"sqlite", "postgresql"}:
         return _histograms_in_python(jobs, end, start, buckets)
     aggregates = {f"le_{index}": Count("id", filter=Q(span__lte=bound)) for index, bound in enumerate(buckets)}

@@ -13,6 +13,11 @@
 
 So a user who floods the queue gets every other turn, not every turn: bob's one job runs
 right after alice's running one, whatever alice has queued.
+
+Each model has its own workers (COGVIDEO_WORKER_MODELS), so the rule runs per model: a
+worker's claim and a job's place look only at jobs of that model, and an owner's load counts
+only their jobs of that model. `model=None` means every model (tools that stand in for a
+worker).
 """
 
 from __future__ import annotations
@@ -45,14 +50,18 @@ def _window_start(now: datetime) -> datetime:
     return now - timedelta(seconds=settings.COGVIDEO_FAIR_SHARE_WINDOW_SECONDS)
 
 
-def owner_shares(owner_ids, *, now: datetime | None = None) -> dict[int, OwnerShare]:
-    """Load and last service time of each of `owner_ids`, from the rows (two queries)."""
+def _of_model(model: str | None) -> dict:
+    return {} if model is None else {"model": model}
+
+
+def owner_shares(owner_ids, *, now: datetime | None = None, model: str | None = None) -> dict[int, OwnerShare]:
+    """Load and last service time of each of `owner_ids` on `model`, from the rows."""
     now = now or timezone.now()
     shares = {owner_id: OwnerShare() for owner_id in owner_ids}
     if not shares:
         return shares
     served = (
-        VideoJob.objects.filter(owner_id__in=shares)
+        VideoJob.objects.filter(owner_id__in=shares, **_of_model(model))
         .filter(Q(status=JobStatus.PROCESSING) | Q(started_at__gte=_window_start(now)))
         .values("owner_id")
         .annotate(
@@ -77,17 +86,19 @@ def next_owner(shares: dict[int, OwnerShare]) -> int | None:
     return min(waiting)[-1] if waiting else None
 
 
-def next_job_id(*, excluded_owners=()):
-    """The pk of the job to claim next (None when nothing is queued for an owner not in
-    `excluded_owners`): the top priority present, the owner whose turn it is at that
+def next_job_id(*, excluded_owners=(), model: str | None = None):
+    """The pk of the `model` job to claim next (None when nothing is queued for an owner not
+    in `excluded_owners`): the top priority present, the owner whose turn it is at that
     priority, their oldest job."""
-    queued = VideoJob.objects.filter(status=JobStatus.QUEUED).exclude(owner_id__in=list(excluded_owners))
+    queued = VideoJob.objects.filter(status=JobStatus.QUEUED, **_of_model(model)).exclude(
+        owner_id__in=list(excluded_owners)
+    )
     top = queued.order_by("-priority").values_list("priority", flat=True).first()
     if top is None:
         return None
     level = queued.filter(priority=top)
     firsts = dict(level.values("owner_id").annotate(first=Min("created_at")).values_list("owner_id", "first"))
-    shares = owner_shares(firsts)
+    shares = owner_shares(firsts, model=model)
     for owner_id, first in firsts.items():
         shares[owner_id].queue = [(first, None)]
     owner_id = next_owner(shares)
@@ -98,12 +109,12 @@ def running_count(owner_id) -> int:
     return VideoJob.objects.filter(owner_id=owner_id, status=JobStatus.PROCESSING).count()
 
 
-def queue_order(*, down_to_priority: int | None = None, until=None) -> list[tuple]:
+def queue_order(*, down_to_priority: int | None = None, until=None, model: str | None = None) -> list[tuple]:
     """The queued jobs in the order the workers will claim them, as (pk, owner_id, total_steps),
     simulated with the claim's rule: each turn given adds one to that owner's load and makes
     them the owner served last. Levels below `down_to_priority` are left out, and the
-    simulation stops at the job `until` (its pk)."""
-    queued = VideoJob.objects.filter(status=JobStatus.QUEUED)
+    simulation stops at the job `until` (its pk). Only `model`'s jobs (None: every model)."""
+    queued = VideoJob.objects.filter(status=JobStatus.QUEUED, **_of_model(model))
     if down_to_priority is not None:
         queued = queued.filter(priority__gte=down_to_priority)
     rows = list(
@@ -111,7 +122,7 @@ def queue_order(*, down_to_priority: int | None = None, until=None) -> list[tupl
             "pk", "owner_id", "priority", "created_at", "total_steps"
         )
     )
-    shares = owner_shares({row[1] for row in rows})
+    shares = owner_shares({row[1] for row in rows}, model=model)
     order: list[tuple] = []
     clock = timezone.now()
     for priority in sorted({row[2] for row in rows}, reverse=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,12 +19,17 @@ from .generation.profiles import ModelProfile, profile_for
 from .models import PromptTemplate
 from .prompt_templates import render
 from .validation import (
+    InputImage,
     boolean_field,
     check_callback_url,
     check_formats,
+    check_image_bytes,
     check_metadata,
     check_pad_color,
     check_size,
+    decode_data_url,
+    fetch_image_url,
+    image_field,
     integer_field,
     json_field,
     number_field,
@@ -47,6 +53,7 @@ class JobSpec:
     variables: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     callback_url: str = ""
+    image: InputImage | None = None  # image-to-video: the checked input image
 
 
 def duration_message(profile: ModelProfile) -> str:
@@ -57,8 +64,50 @@ def duration_message(profile: ModelProfile) -> str:
 
 
 def current_profile() -> tuple[str, ModelProfile]:
+    """The default model (COGVIDEO_MODEL) and its profile: what a request naming no model gets."""
     model = model_setting()
     return model, profile_for(model)
+
+
+def served_models() -> list[str]:
+    """The models this installation's workers serve (COGVIDEO_WORKER_MODELS; by default the
+    default model alone)."""
+    return list(settings.COGVIDEO_WORKER_MODELS) or [model_setting()]
+
+
+def model_queue(model: str) -> str:
+    """The GPU queue whose workers serve `model` (settings.COGVIDEO_MODEL_QUEUES); the default
+    queue for the default model, and for a model no longer served (a job queued before a
+    configuration change)."""
+    return settings.COGVIDEO_MODEL_QUEUES.get(model) or settings.COGVIDEO_QUEUE_NAME
+
+
+def model_label(model: str) -> str:
+    """A model as it may be shown to anyone: a local folder by its name, not its path."""
+    return Path(model).name if Path(model).is_absolute() else model
+
+
+def model_names(model: str) -> set[str]:
+    """What a request may call a served model: its id, its profile name (cogvideox-5b-i2v),
+    or a local folder's name; any case."""
+    return {model.lower(), model_label(model).lower(), profile_for(model).name}
+
+
+def resolve_model(name: str | None) -> str:
+    """The served model a request's `model` names (the default when it names none), or
+    ValidationError saying which are served."""
+    served = served_models()
+    offered = ", ".join(model_label(m) for m in served)
+    if not name:
+        default = model_setting()
+        if default not in served:
+            raise ValidationError(f"Name a model: the default {model_label(default)} is not served here ({offered}).")
+        return default
+    wanted = name.strip().lower()
+    for model in served:
+        if wanted in model_names(model):
+            return model
+    raise ValidationError(f"No worker here serves {name!r}; this service serves {offered}.")
 
 
 # The fields of a generate request and their type checks, in the order errors are reported.
@@ -80,6 +129,9 @@ REQUEST_FIELDS = {
     "variables": object_field,
     "callback_url": text_field(max_length=2000, checks=[check_callback_url]),
     "metadata": json_field(checks=[check_metadata], object_only=True),
+    "model": text_field(max_length=255, allow_null=True, allow_blank=False),
+    "image": image_field,
+    "image_url": text_field(max_length=2000, allow_null=True, checks=[reject_control_characters]),
 }
 
 
@@ -117,8 +169,13 @@ def parse_generate_request(data) -> JobSpec:
 def _resolve(data: dict) -> JobSpec:
     """`data` holds type-checked request fields. Raises ValidationError with a dict of
     field -> messages when the values don't fit the model."""
-    model, profile = current_profile()
     errors: dict[str, list[str]] = {}
+    try:
+        model = resolve_model(data.get("model"))
+    except ValidationError as exc:
+        errors["model"] = exc.messages
+        model = model_setting()  # the rest is still checked, against the default's rules
+    profile = profile_for(model)
     template = None
     variables = data.get("variables") or {}
     prompt = (data.get("prompt") or "").strip()
@@ -193,8 +250,10 @@ def _resolve(data: dict) -> JobSpec:
     seed = data.get("seed")
     if seed is not None and not 0 <= seed <= MAX_SEED:
         errors["seed"] = [f"Must be from 0 to {MAX_SEED}."]
+    image_field_name = _check_image_fields(data, model, profile, errors)
     if errors:
         raise ValidationError(errors)
+    image = _input_image(data, image_field_name) if image_field_name else None
 
     render_width, render_height = profile.render_size_for(width, height)
     params = {
@@ -220,7 +279,12 @@ def _resolve(data: dict) -> JobSpec:
         "use_dynamic_cfg": profile.use_dynamic_cfg,
         "seed": secrets.randbelow(MAX_SEED + 1) if seed is None else seed,
         "seed_given": seed is not None,
+        "kind": profile.kind,
     }
+    if image is not None:
+        # The input is fitted to the render size by the output's rules (fit, pad_color).
+        params["image_sha256"] = image.sha256
+        params["image"] = {**image.describe(), "fitted_to": params["render_resolution"], "fit": fit}
     return JobSpec(
         prompt=prompt,
         negative_prompt=negative,
@@ -229,4 +293,32 @@ def _resolve(data: dict) -> JobSpec:
         variables=variables,
         metadata=data.get("metadata") or {},
         callback_url=data.get("callback_url") or "",
+        image=image,
     )
+
+
+def _check_image_fields(data: dict, model: str, profile: ModelProfile, errors: dict) -> str | None:
+    """Whether the request's image fields fit its model; the field that carries the image."""
+    given = [name for name in ("image", "image_url") if data.get(name)]
+    if "model" in errors:
+        return None
+    if len(given) > 1:
+        errors["image"] = ["Give image or image_url, not both."]
+    elif profile.takes_image and not given:
+        errors["image"] = [
+            f"{model_label(model)} is an image-to-video model: give an image (a data URL) or an image_url."
+        ]
+    elif given and not profile.takes_image:
+        takers = [model_label(m) for m in served_models() if profile_for(m).takes_image]
+        hint = f" Image-to-video here: {', '.join(takers)} (the model field)." if takers else ""
+        errors[given[0]] = [f"{model_label(model)} is a text-to-video model; it takes no image.{hint}"]
+    return given[0] if len(given) == 1 and profile.takes_image else None
+
+
+def _input_image(data: dict, name: str) -> InputImage:
+    try:
+        if name == "image":
+            return check_image_bytes(decode_data_url(data["image"]), field="image", source="data_url")
+        return fetch_image_url(data["image_url"])
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None

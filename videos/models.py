@@ -59,6 +59,10 @@ class VideoJob(models.Model):
     # Every resolved generation parameter (model, size, frames, fps, steps, guidance, seed,
     # memory mode...), so any video can be reproduced exactly.
     params = models.JSONField(default=dict)
+    # The served model the job is for (params["model"] too): a worker claims only its model's
+    # jobs. The input image of an image-to-video job, as uploaded (validated, owner-only).
+    model = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    source_image = models.FileField(max_length=255, blank=True, default="")
 
     progress = models.PositiveSmallIntegerField(default=0)
     step = models.PositiveIntegerField(default=0)

@@ -43,6 +43,7 @@ PIXEL_PARAMS = (
     "guidance_scale",
     "use_dynamic_cfg",
     "seed",
+    "image_sha256",  # image-to-video: the input image's digest (its fit is in fit/pad_color)
 )
 
 

@@ -20,6 +20,8 @@ from .generation.encoding import DEFAULT_FIT, FITS, FORMATS
 from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
 from .isotime import iso_z
+from .job_specs import model_label
+from .job_specs import served_models as configured_models
 from .models import (
     ApiToken,
     JobStatus,
@@ -48,7 +50,8 @@ def register_system_status_extension(extend: SystemStatusExtension) -> None:
 
 
 def queue_position(job: VideoJob) -> int | None:
-    """1 for the job the next free worker claims, by the claim's own rule (fair_share)."""
+    """1 for the job the next free worker of its model claims, by the claim's own rule
+    (fair_share): only jobs of the same model share its workers."""
     return queue_standing(job)[0]
 
 
@@ -59,23 +62,27 @@ def queue_standing(job: VideoJob) -> tuple[int | None, float | None]:
     at the recent seconds per step, shared among the live workers; None with no history."""
     if job.status != JobStatus.QUEUED:
         return None, job.eta_seconds
-    order = fair_share.queue_order(down_to_priority=job.priority, until=job.pk)
+    order = fair_share.queue_order(down_to_priority=job.priority, until=job.pk, model=job.model)
     position = next((index for index, entry in enumerate(order, start=1) if entry[0] == job.pk), len(order) + 1)
-    per_step = seconds_per_step()
+    per_step = seconds_per_step(model=job.model)
     if per_step is None:
         return position, None
-    running = VideoJob.objects.filter(status=JobStatus.PROCESSING).values_list("eta_seconds", "total_steps", "step")
+    running = VideoJob.objects.filter(status=JobStatus.PROCESSING, model=job.model).values_list(
+        "eta_seconds", "total_steps", "step"
+    )
     running_left = sum(eta if eta is not None else max(0, total - step) * per_step for eta, total, step in running)
     steps_ahead = sum(steps for _pk, _owner, steps in order[: position - 1]) + job.total_steps
-    workers = max(1, live_workers().count())
+    workers = max(1, live_workers().filter(model=job.model).count())
     return position, (running_left + steps_ahead * per_step) / workers
 
 
-def seconds_per_step(sample: int = 20) -> float | None:
+def seconds_per_step(sample: int = 20, model: str | None = None) -> float | None:
     """Mean wall seconds per denoising step of the last `sample` jobs the workers completed
-    (decode and encode included, so it is a whole job's cost per step)."""
+    (of `model`, when given: models differ in cost; decode and encode included, so it is a
+    whole job's cost per step)."""
     recent = (
         VideoJob.objects.filter(status=JobStatus.COMPLETED, reused_from__isnull=True, started_at__isnull=False)
+        .filter(**({} if model is None else {"model": model}))
         .filter(total_steps__gt=0, finished_at__gte=timezone.now() - DAY)
         .order_by("-finished_at")
         .values_list("started_at", "finished_at", "total_steps")[:sample]
@@ -90,13 +97,32 @@ def absolute(path: str, request=None) -> str:
     return f"{settings.COGVIDEO_PUBLIC_URL}{path}"
 
 
-# Download variants (GET /api/download/{id}?variant=...) besides the MP4 ("video").
+def waiting_for(job: VideoJob) -> str | None:
+    """What a queued job waits for when it is not only its turn: no live worker serves its
+    model (all of them are down, or none was started)."""
+    if job.status != JobStatus.QUEUED:
+        return None
+    if live_workers().filter(model=job.model).exists():
+        return None
+    return f"a worker for {model_label(job.model)}"
+
+
+# Download variants (GET /api/download/{id}?variant=...) besides the MP4 ("video"); "source" is
+# an image-to-video job's input image (its type is the image's own, see input_image_type).
 DOWNLOAD_VARIANTS = {
     "video": ("video/mp4", "mp4"),
     "thumbnail": ("image/jpeg", "jpg"),
     "preview": ("image/webp", "webp"),
     "webm": ("video/webm", "webm"),
+    "source": ("image/png", "png"),
 }
+INPUT_IMAGE_TYPES = {"png": ("image/png", "png"), "jpeg": ("image/jpeg", "jpg"), "webp": ("image/webp", "webp")}
+
+
+def input_image_type(job: VideoJob) -> tuple[str, str]:
+    """(content type, file extension) of a job's stored input image."""
+    kind = (job.params.get("image") or {}).get("format", "png")
+    return INPUT_IMAGE_TYPES.get(kind, INPUT_IMAGE_TYPES["png"])
 
 
 def video_file(video: Video, variant: str) -> FieldFile | None:
@@ -107,6 +133,8 @@ def video_file(video: Video, variant: str) -> FieldFile | None:
         return video.file
     if variant == "thumbnail":
         return video.poster
+    if variant == "source":
+        return video.job.source_image or None
     name = (video.job.params or {}).get("files", {}).get(variant)
     return FieldFile(video, Video._meta.get_field("file"), name) if name else None
 
@@ -124,6 +152,9 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "stage": job.stage,
         "eta_seconds": round(eta, 1) if eta is not None else None,
         "queue_position": position,
+        "waiting_for": waiting_for(job),
+        "model": model_label(job.model) if job.model else None,
+        "input_image_url": absolute(reverse("api-task-image", args=[job.id]), request) if job.source_image else None,
         "video_id": str(video.id) if video else None,
         "video_url": None,
         "thumbnail_url": None,
@@ -295,6 +326,7 @@ def system_status(viewer=None) -> dict:
             "success_rate": success_rate(recent.get(JobStatus.COMPLETED, 0), recent.get(JobStatus.FAILED, 0)),
         },
     }
+    status["workers"]["by_model"] = workers_by_model(workers)
     for extend in _system_status_extensions:
         status = extend(status, workers)
     if viewer is not None and not viewer.is_staff:
@@ -347,7 +379,7 @@ def model_description(model: str, profile: ModelProfile) -> dict:
     return {
         "id": model,
         "profile": profile.name,
-        "task": "text-to-video",
+        "task": profile.kind,
         "trained": trained,
         "default_resolution": f"{profile.native_width}x{profile.native_height}",
         "resolution_limits": {
@@ -367,12 +399,36 @@ def model_description(model: str, profile: ModelProfile) -> dict:
     }
 
 
+def workers_by_model(workers: list[WorkerHeartbeat]) -> dict:
+    """Live workers per served model (and any other model a live worker reports)."""
+    shown: dict[str, dict] = {}
+    for model in [*configured_models(), *(w.model for w in workers)]:
+        mine = [w for w in workers if w.model == model]
+        shown.setdefault(model_label(model), {"alive": len(mine), "loaded": sum(1 for w in mine if w.model_loaded)})
+    return shown
+
+
 def served_models() -> list[dict]:
-    """The models this installation serves: the configured one (the validator checks
-    requests against it), with whether a live worker has it loaded."""
-    model = model_setting()
-    loaded = live_workers().filter(model=model, model_loaded=True).exists()
-    return [{**model_description(model, profile_for(model)), "loaded": loaded}]
+    """The models this installation serves (COGVIDEO_WORKER_MODELS; the validator checks each
+    request against its model's profile), each with whether a live worker serves it now."""
+    default = model_setting()
+    workers = list(live_workers())
+    described = []
+    for model in configured_models():
+        mine = [w for w in workers if w.model == model]
+        profile = profile_for(model)
+        described.append(
+            {
+                **model_description(model_label(model), profile),
+                "default": model == default,
+                "takes_image": profile.takes_image,
+                "steps": {"quality": profile.quality_steps, "draft": profile.draft_steps, "max": profile.max_steps},
+                "live_workers": len(mine),
+                "served_now": bool(mine),
+                "loaded": any(w.model_loaded for w in mine),
+            }
+        )
+    return described
 
 
 def login_lockout(username: str, address: str) -> float | None:

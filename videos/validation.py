@@ -271,3 +271,137 @@ def json_field(*, checks=(), object_only: bool = False):
 
     check.kind = FieldKind("object" if object_only else "json", allow_null=False)
     return check
+
+
+# --- Input images (image-to-video) ------------------------------------------------------------
+# An image comes as a base64 data URL (`image`) or a URL the service fetches (`image_url`,
+# through videos/egress.py: public addresses only, no redirects, size and time caps). Either
+# way its bytes are judged by Pillow, never by a declared type: PNG, JPEG or WebP, within
+# COGVIDEO_MAX_IMAGE_BYTES and COGVIDEO_MAX_IMAGE_PIXELS (checked from the header, before
+# decoding, so a decompression bomb is refused without being expanded), sides at least
+# COGVIDEO_MIN_IMAGE_SIDE, and decodable to the end (a truncated file is refused).
+
+IMAGE_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
+DATA_URL_RE = re.compile(r"^data:([^,;]*)((?:;[^,;]*)*),", re.IGNORECASE)
+BASE64_RE = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A checked input image: its bytes as given, what Pillow found in them, their digest."""
+
+    content: bytes
+    format: str  # a key of IMAGE_FORMATS
+    width: int
+    height: int
+    sha256: str
+    source: str  # "data_url" or "image_url"
+
+    @property
+    def content_type(self) -> str:
+        return IMAGE_FORMATS[self.format][0]
+
+    @property
+    def extension(self) -> str:
+        return IMAGE_FORMATS[self.format][1]
+
+    def describe(self) -> dict:
+        return {
+            "sha256": self.sha256,
+            "format": self.format.lower(),
+            "width": self.width,
+            "height": self.height,
+            "bytes": len(self.content),
+            "source": self.source,
+        }
+
+
+def image_field(value):
+    """The `image` field's type check: a string (the data URL is decoded and judged later,
+    once the rest of the request is known to be good)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError('Must be a string: a data URL such as "data:image/png;base64,iVBOR...".')
+    return value.strip()
+
+
+image_field.kind = FieldKind("text", allow_null=True, allow_blank=True)
+
+
+def decode_data_url(value: str, *, field: str = "image") -> bytes:
+    from django.conf import settings
+
+    match = DATA_URL_RE.match(value[:300])
+    if not match or "base64" not in match.group(2).lower().split(";"):
+        raise ValidationError(f'{field} must be a base64 data URL ("data:image/png;base64,...").')
+    payload = value[match.end() :].encode("ascii", errors="replace")
+    payload = b"".join(payload.split())  # line breaks are allowed in base64
+    limit = settings.COGVIDEO_MAX_IMAGE_BYTES
+    if len(payload) * 3 // 4 > limit + 2:
+        raise ValidationError(f"{field} is larger than {limit} bytes.")
+    if len(payload) % 4 or not BASE64_RE.match(payload):
+        raise ValidationError(f"{field} is not valid base64.")
+    import base64
+
+    return base64.b64decode(payload)
+
+
+def check_image_bytes(content: bytes, *, field: str, source: str) -> InputImage:
+    import hashlib
+    import io
+    import warnings
+
+    from django.conf import settings
+    from PIL import Image, UnidentifiedImageError
+
+    limit = settings.COGVIDEO_MAX_IMAGE_BYTES
+    if len(content) > limit:
+        raise ValidationError(f"{field} is larger than {limit} bytes.")
+    formats = "PNG, JPEG or WebP"
+    max_pixels = settings.COGVIDEO_MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Only these decoders run on untrusted bytes: anything else is "not an image".
+            image = Image.open(io.BytesIO(content), formats=list(IMAGE_FORMATS))
+            found = image.format
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ValidationError(
+                    f"{field} is {width}x{height} ({width * height} pixels); at most {max_pixels} pixels are taken."
+                )
+            smallest = settings.COGVIDEO_MIN_IMAGE_SIDE
+            if min(width, height) < smallest:
+                raise ValidationError(f"{field} is {width}x{height}; each side must be at least {smallest} pixels.")
+            image.load()  # decodes to the end: a truncated or corrupt file fails here
+    except UnidentifiedImageError:
+        raise ValidationError(f"{field} is not a {formats} image.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(f"{field} has too many pixels (at most {max_pixels}).") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(f"{field} is truncated or corrupt ({exc}).") from None
+    return InputImage(
+        content=content,
+        format=found,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(content).hexdigest(),
+        source=source,
+    )
+
+
+def fetch_image_url(url: str) -> InputImage:
+    """GET image_url through the egress rules (videos/egress.py) and check what came back."""
+    from django.conf import settings
+
+    try:
+        response = egress.fetch(
+            url,
+            max_bytes=settings.COGVIDEO_MAX_IMAGE_BYTES,
+            timeout=settings.COGVIDEO_IMAGE_FETCH_SECONDS,
+            field="image_url",
+        )
+    except egress.EgressError as exc:
+        raise ValidationError(str(exc)) from None
+    return check_image_bytes(response.content, field="image_url", source="image_url")

@@ -35,6 +35,7 @@ from .generation.encoding import (
     Delivery,
     EncodingError,
     encode,
+    fit_image,
     sha256_of,
     write_poster,
 )
@@ -45,6 +46,7 @@ from .generation.engine import (
     ModelUnavailable,
 )
 from .generation.telemetry import engine_telemetry
+from .job_specs import model_queue, served_models
 from .models import Video, VideoJob, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ def beat() -> None:
         "pid": os.getpid(),
         "last_seen": timezone.now(),
         "current_job": _current_job,
-        "model": engine.model if engine else engine_module.model_setting(),
+        "model": engine.model if engine else engine_module.served_model(),
         "model_loaded": engine is not None,
         "model_error": "" if engine else _model_error,
         "device": engine.device if engine else "",
@@ -164,15 +166,31 @@ def _preload() -> None:
         connection.close()
 
 
+def model_of_cluster(cluster_name: str) -> str | None:
+    """The served model whose GPU queue this cluster works (settings.COGVIDEO_MODEL_QUEUES),
+    or None: the events cluster, or a queue no served model has."""
+    for model in served_models():
+        if model_queue(model) == cluster_name:
+            return model
+    return None
+
+
 def on_worker_spawn(**_kwargs) -> None:
     """django-q2's post_spawn signal, in the freshly forked worker process."""
     global _heartbeat_started
     from django_q.conf import Conf
 
-    if _heartbeat_started or Conf.CLUSTER_NAME != Conf.PREFIX:
+    if _heartbeat_started:
+        return
+    model = model_of_cluster(Conf.CLUSTER_NAME)
+    if model is None:
+        if Conf.CLUSTER_NAME != settings.COGVIDEO_EVENTS_QUEUE:
+            logger.warning("cluster %s is no served model's queue: its workers run no jobs", Conf.CLUSTER_NAME)
         return  # not a GPU worker: the events cluster (webhooks) loads no model
     _heartbeat_started = True
     worker_supervision.attach()
+    # Each worker serves one model: the one of its cluster's queue; it claims only its jobs.
+    engine_module.serve_model(model)
     pin_device()
     try:
         beat()
@@ -196,7 +214,7 @@ def run_next_job(hint_job_id: str | None = None) -> str | None:
     if worker_supervision.cluster_stopping():
         logger.info("worker %s: the cluster is stopping; leaving queued jobs for the next start", worker_name())
         return None
-    job = services.claim_next_job(worker_name())
+    job = services.claim_next_job(worker_name(), engine_module.served_model())
     if job is None:
         return None
     _current_job = job.pk
@@ -295,6 +313,11 @@ def execute_job(job: VideoJob) -> None:
     # The speed levers change the pixels a little: record them with the other parameters.
     services.record_params(job, device=engine.device, memory_mode=engine.memory_mode, **acceleration_params(engine))
     params = job.params
+    try:
+        image = input_image_for(job, params)
+    except OSError as exc:
+        services.fail_job(job, "input_missing", f"The job's input image cannot be read from storage ({exc}).")
+        return
     request = GenerationRequest(
         prompt=job.prompt,
         negative_prompt=job.negative_prompt,
@@ -306,6 +329,7 @@ def execute_job(job: VideoJob) -> None:
         guidance_scale=params["guidance_scale"],
         seed=params["seed"],
         use_dynamic_cfg=params.get("use_dynamic_cfg", False),
+        image=image,
     )
     reporter = _ProgressReporter(job)
     started = time.perf_counter()
@@ -344,6 +368,24 @@ def execute_job(job: VideoJob) -> None:
     if not services.report_progress(job, progress=ENCODING_PROGRESS, stage="encoding", eta=None):
         return
     _store_result(job, output, params, timings={**output.timings, "total_seconds": time.perf_counter() - started})
+
+
+def input_image_for(job: VideoJob, params: dict):
+    """An image-to-video job's input, fitted to the render size by the job's fit rules (the
+    output's: crop or pad, see encoding.fit_image); None for a text job."""
+    if not job.source_image:
+        return None
+    from PIL import Image
+
+    with job.source_image.open("rb") as handle:
+        image = Image.open(handle)
+        image.load()
+    image = image.convert("RGB")
+    width = params.get("render_width", params["width"])
+    height = params.get("render_height", params["height"])
+    return fit_image(
+        image, width, height, params.get("fit") or DEFAULT_FIT, params.get("pad_color") or DEFAULT_PAD_COLOR
+    )
 
 
 def delivery_for(params: dict, frames) -> Delivery:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from cogvideo_site.launcher import ServiceProcesses, free_port
+from cogvideo_site.launcher import DEFAULT_QUEUE_NAME, ServiceProcesses, free_port, model_queue_name
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -169,6 +169,16 @@ class LiveService:
 
     def stop_cluster(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
         self.processes.stop_one("cluster", sig, timeout)
+
+    def model_queue(self, model: str) -> str:
+        """The GPU queue of a served model (as settings.COGVIDEO_MODEL_QUEUES names it)."""
+        queue = self.env.get("COGVIDEO_QUEUE_NAME") or DEFAULT_QUEUE_NAME
+        return model_queue_name(queue, model, self.env["COGVIDEO_MODEL"])
+
+    def start_model_cluster(self, model: str) -> subprocess.Popen:
+        """The worker cluster of another served model (COGVIDEO_WORKER_MODELS), as launch.py
+        starts one per model."""
+        return self.processes.start_cluster(self.model_queue(model))
 
     def cluster_children(self) -> list[int]:
         """Pids of the cluster's processes (workers, monitor, pusher), parent excluded."""

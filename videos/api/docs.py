@@ -37,7 +37,14 @@ class JobStatusSerializer(serializers.Serializer):
     total_steps = serializers.IntegerField()
     stage = serializers.CharField()
     eta_seconds = serializers.FloatField(allow_null=True)
-    queue_position = serializers.IntegerField(allow_null=True)
+    queue_position = serializers.IntegerField(allow_null=True, help_text="Among the queued jobs of the same model.")
+    waiting_for = serializers.CharField(
+        allow_null=True, help_text='Queued with no live worker for its model: "a worker for <model>".'
+    )
+    model = serializers.CharField(allow_null=True, help_text="The served model the job is for.")
+    input_image_url = serializers.URLField(
+        allow_null=True, help_text="Image-to-video: the input image (GET /api/tasks/{task_id}/image, owner only)."
+    )
     video_id = serializers.UUIDField(allow_null=True)
     video_url = serializers.URLField(allow_null=True)
     thumbnail_url = serializers.URLField(allow_null=True)
@@ -91,7 +98,10 @@ class TrainedSizesSerializer(serializers.Serializer):
 class ModelInfoSerializer(serializers.Serializer):
     id = serializers.CharField()
     profile = serializers.CharField()
-    task = serializers.CharField()
+    task = serializers.ChoiceField(choices=["text-to-video", "image-to-video"])
+    default = serializers.BooleanField(help_text="What a request without `model` gets.")
+    takes_image = serializers.BooleanField(help_text="Image-to-video: a request needs `image` or `image_url`.")
+    steps = serializers.DictField(child=serializers.IntegerField(), help_text="quality and draft presets, max.")
     trained = TrainedSizesSerializer()
     default_resolution = serializers.CharField()
     resolution_limits = serializers.DictField(child=serializers.IntegerField())
@@ -103,7 +113,9 @@ class ModelInfoSerializer(serializers.Serializer):
     fits = serializers.ListField(child=serializers.CharField())
     default_fit = serializers.CharField()
     formats = serializers.ListField(child=serializers.CharField())
-    loaded = serializers.BooleanField()
+    live_workers = serializers.IntegerField(help_text="Live workers serving this model now.")
+    served_now = serializers.BooleanField(help_text="Whether a live worker serves it (else its jobs wait).")
+    loaded = serializers.BooleanField(help_text="Whether a live worker has it loaded.")
 
 
 class ModelListSerializer(serializers.Serializer):

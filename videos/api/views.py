@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
@@ -22,6 +23,11 @@ class GenerateView(APIView):
     token_action = "generate"  # what a scoped token must allow (videos/api/permissions.py)
     # The rate of new jobs (COGVIDEO_THROTTLE_GENERATE) is counted by services.create_job, the
     # same for the studio and the admin.
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Read by SafeJSONParser: a generate body may carry an image as a data URL."""
+        return settings.COGVIDEO_MAX_GENERATE_BODY_BYTES
 
     @extend_schema(
         operation_id="generate",
@@ -107,7 +113,28 @@ class DownloadView(APIView):
             names = ", ".join(f"'{name}'" for name in selectors.DOWNLOAD_VARIANTS)
             return Response(error_body(400, f"variant must be one of {names}.", "validation_error"), status=400)
         content_type, extension = selectors.DOWNLOAD_VARIANTS[variant]
+        if variant == "source":
+            content_type, extension = selectors.input_image_type(video.job)
         return serve_file(request, selectors.video_file(video, variant), content_type, f"{video.id}.{extension}")
+
+
+class TaskImageView(APIView):
+    @extend_schema(
+        operation_id="task_image",
+        responses={
+            (200, "image/png"): OpenApiResponse(
+                description="An image-to-video job's input image as it was given (PNG, JPEG or WebP; the job's "
+                "params.image says how it was fitted to the render size). The job's owner and staff only."
+            ),
+            **docs.ERRORS_READ,
+        },
+    )
+    def get(self, request, task_id):
+        job = access_job(request.user, task_id)
+        if not job.source_image:
+            return Response(error_body(404, "This job has no input image.", "not_found"), status=404)
+        content_type, extension = selectors.input_image_type(job)
+        return serve_file(request, job.source_image, content_type, f"{job.id}-input.{extension}")
 
 
 class SystemStatusView(APIView):

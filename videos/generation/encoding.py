@@ -179,18 +179,28 @@ def write_preview(frames: Any, fps: int, path: Path, delivery: Delivery | None =
     encode(frames, fps, delivery, {"preview": path})
 
 
-def write_poster(frames: Any, path: Path, delivery: Delivery | None = None) -> None:
+def fit_image(image: Any, width: int, height: int, fit: str = DEFAULT_FIT, pad_color: str = DEFAULT_PAD_COLOR) -> Any:
+    """A PIL image fitted to width x height by the delivery's rules (size_filters): crop
+    (scale to cover, cut the middle), pad (scale to fit, letterbox in pad_color) or stretch.
+    The poster is made with it, and an image-to-video input is fitted to the render size."""
     from PIL import Image, ImageOps
 
+    size = (width, height)
+    if image.size == size:
+        return image
+    if fit == "crop":
+        return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    if fit == "pad":
+        return ImageOps.pad(image, size, Image.Resampling.LANCZOS, color=pad_color)
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def write_poster(frames: Any, path: Path, delivery: Delivery | None = None) -> None:
+    from PIL import Image
+
     image = Image.fromarray(frames[len(frames) // 2])
-    if delivery is not None and image.size != (delivery.width, delivery.height):
-        size = (delivery.width, delivery.height)
-        if delivery.fit == "crop":
-            image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
-        elif delivery.fit == "pad":
-            image = ImageOps.pad(image, size, Image.Resampling.LANCZOS, color=delivery.pad_color)
-        else:
-            image = image.resize(size, Image.Resampling.LANCZOS)
+    if delivery is not None:
+        image = fit_image(image, delivery.width, delivery.height, delivery.fit, delivery.pad_color)
     image.save(path, format="JPEG", quality=88)
 
 

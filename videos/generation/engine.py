@@ -20,7 +20,7 @@ from django.conf import settings
 
 from .acceleration import AccelerationError, AccelerationOptions, apply_acceleration, reset_cache_state
 from .memory import MEMORY_MODES, apply_memory_mode, choose_memory_mode, leaner_mode
-from .profiles import TINY_RANDOM, ModelProfile, profile_for
+from .profiles import TINY_MODELS, TINY_RANDOM, TINY_RANDOM_I2V, ModelProfile, profile_for
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class GenerationRequest:
     guidance_scale: float
     seed: int
     use_dynamic_cfg: bool = False
+    # Image-to-video: the input image (a PIL RGB image), already fitted to width x height.
+    image: Any = None
 
 
 @dataclass
@@ -67,7 +69,22 @@ class GenerationOutput:
 
 
 def model_setting() -> str:
+    """The default model: what a request that names none gets (COGVIDEO_MODEL)."""
     return settings.COGVIDEO_MODEL
+
+
+_served_model: str | None = None  # this process's model, chosen by the worker (serve_model)
+
+
+def serve_model(model: str) -> None:
+    """Make `model` the one this process loads and runs (a worker of a model's cluster: each
+    worker serves one model, see worker.served_model). Settings stay as configured."""
+    global _served_model
+    _served_model = model
+
+
+def served_model() -> str:
+    return _served_model or model_setting()
 
 
 def how_to_provide_weights(model: str, reason: str) -> str:
@@ -106,16 +123,17 @@ def resolve_device(requested: str | None = None) -> str:
     return requested
 
 
-def _tiny_model_path() -> Path:
-    from .tiny import TINY_MODEL_VERSION, build_tiny_pipeline
+def _tiny_model_path(model: str = TINY_RANDOM) -> Path:
+    from .tiny import TINY_MODEL_VERSION, build_tiny_i2v_pipeline, build_tiny_pipeline
 
     folder = Path(settings.DATA_DIR) / "models"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"tiny-random-{TINY_MODEL_VERSION}"
+    target = folder / f"{model}-{TINY_MODEL_VERSION}"
+    build = build_tiny_i2v_pipeline if model == TINY_RANDOM_I2V else build_tiny_pipeline
     # Several workers may start at once: build under a lock so only one writes the folder.
     with open(folder / ".tiny-random.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return build_tiny_pipeline(target)
+        return build(target)
 
 
 class Engine:
@@ -178,9 +196,12 @@ class Engine:
         # Wall-clock start of denoising, stored with the job's timings: the service benchmark
         # measures dispatch latency (POST answered -> denoising starts) from it.
         output.timings["denoise_started_unix"] = time.time()
+        # Image-to-video: the fitted image conditions the frames (CogVideoXImageToVideoPipeline).
+        conditioning = {"image": request.image} if self.profile.takes_image else {}
         try:
             with torch.inference_mode():
                 latents = self.pipeline(
+                    **conditioning,
                     prompt=request.prompt,
                     negative_prompt=request.negative_prompt or None,
                     width=request.width,
@@ -194,6 +215,7 @@ class Engine:
                     callback_on_step_end=step_callback,
                     max_sequence_length=self.profile.max_text_tokens,
                 ).frames
+                latents = self._without_padding_frames(latents, request.num_frames)
                 output.timings["denoise_seconds"] = time.perf_counter() - started
                 if canceled:
                     raise GenerationCanceled(
@@ -217,6 +239,15 @@ class Engine:
                 output.timings["peak_gpu_bytes"] = float(torch.cuda.max_memory_allocated())
         output.frames = (frames.clip(0, 1) * 255).round().astype("uint8")
         return output
+
+    def _without_padding_frames(self, latents: Any, num_frames: int) -> Any:
+        """CogVideoX 1.5 pads the latent frames to a multiple of patch_size_t in front; the
+        pipeline drops them itself only when it decodes (output_type != "latent")."""
+        patch_t = getattr(self.pipeline.transformer.config, "patch_size_t", None)
+        latent_frames = (num_frames - 1) // self.pipeline.vae_scale_factor_temporal + 1
+        if patch_t and latent_frames % patch_t and latents.shape[1] > latent_frames:
+            return latents[:, latents.shape[1] - latent_frames :]
+        return latents
 
     def decode(
         self,
@@ -291,21 +322,22 @@ def load_engine(
     `acceleration` (cache method, compile, quantization) defaults to the settings."""
     global load_count
     import torch
-    from diffusers import CogVideoXPipeline
+    from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
 
-    model = model or model_setting()
+    model = model or served_model()
     profile = profile_for(model)
+    pipeline_class = CogVideoXImageToVideoPipeline if profile.takes_image else CogVideoXPipeline
     device = resolve_device(device)
     dtype = getattr(torch, profile.cuda_dtype) if device.startswith("cuda") else torch.float32
     started = time.perf_counter()
-    if model == TINY_RANDOM:
-        source, local_only = str(_tiny_model_path()), True
+    if model in TINY_MODELS:
+        source, local_only = str(_tiny_model_path(model)), True
     else:
         source, local_only = model, not settings.COGVIDEO_ALLOW_DOWNLOAD
         if model.startswith(("/", ".")) and not Path(model).exists():
             raise ModelUnavailable(how_to_provide_weights(model, f"the folder {model} does not exist"))
     try:
-        pipeline = CogVideoXPipeline.from_pretrained(
+        pipeline = pipeline_class.from_pretrained(
             source,
             dtype=dtype,
             revision=settings.COGVIDEO_MODEL_REVISION,

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from django.conf import settings
 
 TINY_RANDOM = "tiny-random"
+TINY_RANDOM_I2V = "tiny-random-i2v"
+TINY_MODELS = (TINY_RANDOM, TINY_RANDOM_I2V)
+TEXT_TO_VIDEO = "text-to-video"
+IMAGE_TO_VIDEO = "image-to-video"
 # Delivered frame rates above the native one, made by motion interpolation (encoding.py).
 INTERPOLATED_FPS = (16, 24, 30)
 
@@ -93,6 +97,13 @@ class ModelProfile:
     # Frame counts the checkpoint was trained on, when it takes only some (1.5: 81 or 161);
     # empty: any fps * seconds + 1 up to max_frames.
     trained_frame_counts: tuple[int, ...] = ()
+    # text-to-video (CogVideoXPipeline) or image-to-video (CogVideoXImageToVideoPipeline: the
+    # request's image is fitted to the render size and conditions every frame).
+    kind: str = TEXT_TO_VIDEO
+
+    @property
+    def takes_image(self) -> bool:
+        return self.kind == IMAGE_TO_VIDEO
 
     @property
     def durations(self) -> tuple[int, ...]:
@@ -201,21 +212,72 @@ TINY = ModelProfile(
     trained_bounds=SizeBounds(short_min=64, short_max=256, long_min=64, long_max=384),
 )
 
-PROFILES = {p.name: p for p in (COGVIDEOX_2B, COGVIDEOX_5B, COGVIDEOX_15_5B, TINY)}
+# Image-to-video. 5b-I2V has a learned position embedding of 720x480 (diffusers raises on any
+# other size): 720x480 only, like 5b. 1.5-I2V has 1.5's rotary embedding and its bounds.
+COGVIDEOX_5B_I2V = ModelProfile(
+    name="cogvideox-5b-i2v",
+    native_width=720,
+    native_height=480,
+    fps=8,
+    max_frames=49,
+    cuda_dtype="bfloat16",
+    scheduler="CogVideoXDPMScheduler",
+    use_dynamic_cfg=True,
+    trained_sizes=((720, 480),),
+    kind=IMAGE_TO_VIDEO,
+)
+COGVIDEOX_15_5B_I2V = ModelProfile(
+    name="cogvideox1.5-5b-i2v",
+    native_width=1360,
+    native_height=768,
+    fps=16,
+    max_frames=161,
+    cuda_dtype="bfloat16",
+    scheduler="CogVideoXDPMScheduler",
+    use_dynamic_cfg=True,
+    trained_bounds=SizeBounds(short_min=768, short_max=768, long_min=768, long_max=1360),
+    trained_frame_counts=(81, 161),
+    kind=IMAGE_TO_VIDEO,
+)
+# The tiny random image-to-video model keeps 5b-I2V's rule (a learned position embedding, so
+# one trained size) at a size that runs in seconds on a CPU: 64x64. Delivered sizes and fps
+# are 2b's; a request of another size renders 64x64 and is fitted, input image and output.
+TINY_I2V = ModelProfile(
+    name=TINY_RANDOM_I2V,
+    native_width=64,
+    native_height=64,
+    fps=8,
+    max_frames=49,
+    cuda_dtype="float32",
+    scheduler="CogVideoXDDIMScheduler",
+    quality_steps=4,
+    draft_steps=2,
+    trained_sizes=((64, 64),),
+    kind=IMAGE_TO_VIDEO,
+)
+
+PROFILES = {
+    p.name: p
+    for p in (COGVIDEOX_2B, COGVIDEOX_5B, COGVIDEOX_15_5B, TINY, COGVIDEOX_5B_I2V, COGVIDEOX_15_5B_I2V, TINY_I2V)
+}
 
 
 def profile_for(model: str) -> ModelProfile:
-    """The profile for a hub id or local folder; COGVIDEO_PROFILE overrides the guess."""
+    """The profile for a hub id or local folder. COGVIDEO_PROFILE overrides the guess for the
+    default model (COGVIDEO_MODEL) only: other served models are named by their folder or id."""
     forced = settings.COGVIDEO_PROFILE
-    if forced:
+    if forced and model == settings.COGVIDEO_MODEL:
         if forced not in PROFILES:
             raise ValueError(f"COGVIDEO_PROFILE={forced!r} is not one of {', '.join(PROFILES)}")
         return PROFILES[forced]
     lowered = model.lower()
     if lowered == TINY_RANDOM:
         return TINY
+    if lowered == TINY_RANDOM_I2V:
+        return TINY_I2V
+    image = "i2v" in lowered
     if "1.5" in lowered or "1_5" in lowered:
-        return COGVIDEOX_15_5B
+        return COGVIDEOX_15_5B_I2V if image else COGVIDEOX_15_5B
     if "5b" in lowered:
-        return COGVIDEOX_5B
+        return COGVIDEOX_5B_I2V if image else COGVIDEOX_5B
     return COGVIDEOX_2B

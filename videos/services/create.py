@@ -3,10 +3,14 @@ commit."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import uuid
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -25,6 +29,25 @@ logger = logging.getLogger(__name__)
 
 def request_fingerprint(body: dict) -> str:
     return digest(body)
+
+
+INPUT_FOLDER = "inputs"  # image-to-video inputs (inputs/YYYY/MM/), served to their owner only
+
+
+def store_input_image(spec: JobSpec) -> str:
+    """Write the request's input image to storage; its name, or "" for a text request."""
+    if spec.image is None:
+        return ""
+    name = f"{INPUT_FOLDER}/{timezone.now():%Y/%m}/{uuid.uuid4()}.{spec.image.extension}"
+    return default_storage.save(name, ContentFile(spec.image.content))
+
+
+def _forget_input_image(name: str) -> None:
+    if name:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name)
 
 
 def job_fields(
@@ -47,6 +70,7 @@ def job_fields(
         "template": spec.template,
         "variables": spec.variables,
         "params": spec.params,
+        "model": spec.params["model"],
         "total_steps": spec.params["num_inference_steps"],
         "metadata": spec.metadata,
         "callback_url": spec.callback_url,
@@ -112,22 +136,29 @@ def create_job(
     key = reuse.reuse_key(spec)
     reusable = reuse.find_reusable_video(owner, spec, key)
     if reusable is not None:
+        image = store_input_image(spec)
         try:
-            job = _create_reused_job(owner, spec, reusable, key=key, **fields)
+            job = _create_reused_job(owner, spec, reusable, key=key, source_image=image, **fields)
         except IntegrityError:
+            _forget_input_image(image)
             existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
             return check_same_request(existing, fingerprint), False
         return job, True
+    image = store_input_image(spec)
     try:
         with _storage_full_as_refusal(), transaction.atomic():
             _serialize_job_creation()
             _check_queue_caps(owner)
-            job = VideoJob.objects.create(**job_fields(owner, spec, reuse_key=key, **fields))
+            job = VideoJob.objects.create(**job_fields(owner, spec, reuse_key=key, **fields), source_image=image)
             transaction.on_commit(lambda: enqueue_job(job))
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
+        _forget_input_image(image)
         existing = VideoJob.objects.get(owner=owner, idempotency_key=idempotency_key)
         return check_same_request(existing, fingerprint), False
+    except Exception:
+        _forget_input_image(image)  # refused (queue caps, a full disk): no file without its job
+        raise
     logger.info("job %s created by user %s", job.id, owner.pk)
     log_job_event(job, "created")
     return job, True
@@ -181,7 +212,7 @@ def _check_queue_caps(owner) -> None:
         )
 
 
-def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields) -> VideoJob:
+def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, source_image: str = "", **fields) -> VideoJob:
     """A job that is completed at creation with `video` as its result (see videos/reuse.py).
     It goes through the same finished signal as any completed job, so webhooks fire for it
     too."""
@@ -190,6 +221,7 @@ def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, **fields
     with transaction.atomic():
         job = VideoJob.objects.create(
             **{**columns, "params": {**spec.params, "reused_video_id": str(video.id)}},
+            source_image=source_image,
             status=JobStatus.COMPLETED,
             progress=100,
             step=spec.params["num_inference_steps"],
@@ -226,6 +258,8 @@ def rerun_request(job: VideoJob, *, new_seed: bool) -> dict:
         "guidance_scale": params.get("guidance_scale"),
         "seed": None if new_seed else params.get("seed"),
         "metadata": job.metadata or {},
+        "model": job.model or params.get("model"),
+        "image": stored_image_data_url(job),
     }
     # Keep the template link for the record while it is still usable; the prompt is
     # already rendered, so the text stays exactly the same either way.
@@ -233,6 +267,17 @@ def rerun_request(job: VideoJob, *, new_seed: bool) -> dict:
         body["template"] = job.template.slug
         body["variables"] = job.variables or {}
     return {key: value for key, value in body.items() if value is not None}
+
+
+def stored_image_data_url(job: VideoJob) -> str | None:
+    """An image-to-video job's stored input as a data URL, so a rerun goes through the
+    validator like the first request (None for a text job)."""
+    if not job.source_image:
+        return None
+    with job.source_image.open("rb") as handle:
+        content = handle.read()
+    kind = (job.params.get("image") or {}).get("format", "png")
+    return f"data:image/{kind};base64," + base64.b64encode(content).decode("ascii")
 
 
 def rerun_job(job: VideoJob, *, new_seed: bool, source: str) -> VideoJob:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from .. import fair_share
 from ..job_log import log_job_event
+from ..job_specs import model_queue
 from ..models import JobStatus, Video, VideoJob
 from ..signals import job_finished
 from .errors import JobNotCancelable, JobNotRetryable
@@ -38,7 +39,8 @@ def enqueue_job(job: VideoJob) -> None:
     from django_q.tasks import async_task
 
     try:
-        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}")
+        # The job's model's queue: only that model's workers are woken (model_queue).
+        async_task("videos.tasks.run_next_job", str(job.id), task_name=f"job-{job.id}", cluster=model_queue(job.model))
     except Exception:  # noqa: BLE001 - any broker failure
         logger.exception("could not enqueue job %s; the reaper will resend its wake-up", job.id)
 
@@ -106,12 +108,15 @@ def retry_job(job: VideoJob, *, only_if: Iterable[str] = RETRYABLE) -> VideoJob:
     return job
 
 
-def claim_next_job(worker: str) -> VideoJob | None:
-    """Take the next job by the queue's rule (videos/fair_share.py: priority, then fair share
-    across owners, then age) with a conditional update, so two workers (or a duplicate
-    delivery) can never run the same job. With COGVIDEO_MAX_RUNNING_PER_USER, owners at the
-    cap are passed over; the cap is re-checked under a lock on the owner's user row, so two
-    workers claiming at once cannot both take the owner's last slot."""
+def claim_next_job(worker: str, model: str | None = None) -> VideoJob | None:
+    """Take the worker's `model`'s next job by the queue's rule (videos/fair_share.py:
+    priority, then fair share across owners, then age) with a conditional update, so two
+    workers (or a duplicate delivery) can never run the same job and a worker never takes
+    another model's job (`model=None`: any model, for tools that stand in for a worker).
+    With COGVIDEO_MAX_RUNNING_PER_USER, owners at the cap are passed over; the cap is
+    re-checked under a lock on the owner's user row, so two workers claiming at once cannot
+    both take the owner's last slot."""
+    mine = {} if model is None else {"model": model}
     cap = settings.COGVIDEO_MAX_RUNNING_PER_USER
     excluded: set = set()
     for _attempt in range(20):
@@ -123,7 +128,7 @@ def claim_next_job(worker: str) -> VideoJob | None:
                 .filter(n__gte=cap)
                 .values_list("owner_id", flat=True)
             )
-        candidate = fair_share.next_job_id(excluded_owners=excluded)
+        candidate = fair_share.next_job_id(excluded_owners=excluded, model=model)
         if candidate is None:
             return None
         with transaction.atomic():
@@ -134,7 +139,7 @@ def claim_next_job(worker: str) -> VideoJob | None:
                     excluded.add(owner_id)
                     continue
             now = timezone.now()
-            claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED).update(
+            claimed = VideoJob.objects.filter(pk=candidate, status=JobStatus.QUEUED, **mine).update(
                 status=JobStatus.PROCESSING,
                 worker=worker,
                 started_at=now,

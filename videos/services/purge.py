@@ -68,6 +68,8 @@ def purge(older_than: timedelta, *, statuses=TERMINAL_STATUSES, owner=None, dry_
         names = [
             name for file, poster, _size, params in videos for name in (file, poster, *_extra_files(params)) if name
         ]
+        # Image-to-video inputs are the job's own files (stored with it, purged with it).
+        names += [name for name in jobs.exclude(source_image="").values_list("source_image", flat=True) if name]
         result.jobs = jobs.count()
         result.videos = len(videos)
         result.bytes = sum(size for _file, _poster, size, _params in videos)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..job_log import log_job_event
+from ..job_specs import model_queue
 from ..models import JobStatus, VideoJob
 from .lifecycle import BACK_TO_QUEUE, enqueue_job, fail_job
 
@@ -82,11 +83,19 @@ def resend_lost_wakeups(older_than: timedelta | None = None, limit: int = 100) -
     waiting = list(
         VideoJob.objects.filter(status=JobStatus.QUEUED, created_at__lt=timezone.now() - older_than)
         .order_by("-priority", "created_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "model")[:limit]
     )
-    if not waiting or get_broker().queue_size() > 0:
-        return 0
-    for pk in waiting:
-        enqueue_job(VideoJob(pk=pk))
-    logger.warning("resent %d queue wake-ups for jobs whose messages were lost", len(waiting))
-    return len(waiting)
+    # Each model has its own queue (lifecycle.model_queue): judged one queue at a time.
+    by_queue: dict[str, list] = {}
+    for pk, model in waiting:
+        by_queue.setdefault(model_queue(model), []).append(VideoJob(pk=pk, model=model))
+    sent = 0
+    for queue, jobs in by_queue.items():
+        if get_broker(queue).queue_size() > 0:
+            continue
+        for job in jobs:
+            enqueue_job(job)
+        sent += len(jobs)
+    if sent:
+        logger.warning("resent %d queue wake-ups for jobs whose messages were lost", sent)
+    return sent

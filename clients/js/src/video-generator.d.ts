@@ -55,7 +55,21 @@ export interface GeneratePayload {
   variables?: Record<string, unknown>;
   callback_url?: string;
   metadata?: Record<string, unknown>;
+  /** a served model by id or profile name (GET /api/models); default: the service's */
+  model?: string;
+  /** image-to-video: a URL the service fetches */
+  image_url?: string;
+  fit?: 'crop' | 'pad' | 'stretch';
+  pad_color?: string;
+  fps?: number;
+  formats?: Array<'mp4' | 'webm'>;
 }
+
+/** An input image: an http(s) URL, a data URL, a Blob/File or bytes. */
+export type ImageInput = string | Blob | ArrayBuffer | ArrayBufferView;
+
+/** `image` as request fields (`image_url` for a URL, else an `image` data URL). */
+export function imageFields(image: ImageInput): Promise<{ image?: string; image_url?: string }>;
 
 /** What generateVideo() accepts: a prompt, or content that formatPrompt() turns into one. */
 export type ContentData =
@@ -66,6 +80,8 @@ export type ContentData =
       summary?: string;
       description?: string;
       content?: string;
+      /** image-to-video: the picture (see ImageInput) */
+      image?: ImageInput;
       [field: string]: unknown;
     });
 

@@ -238,6 +238,36 @@ async function errorFromResponse(response) {
  * `progress` (detail: status object), `completed` (detail: status) and
  * `failed` (detail: error) events.
  */
+/**
+ * `image` as request fields: an http(s) URL -> `image_url`, a data URL as it is, a Blob/File
+ * or bytes (ArrayBuffer, a typed array, a Node Buffer) -> a base64 data URL. The type in the
+ * data URL is a hint only: the service judges the bytes.
+ */
+export async function imageFields(image) {
+  if (typeof image === 'string') {
+    if (/^https?:\/\//i.test(image)) return { image_url: image };
+    if (image.startsWith('data:')) return { image };
+    throw new TypeError('image: give an http(s) URL, a data URL, a Blob/File or bytes');
+  }
+  let bytes;
+  let type = 'application/octet-stream';
+  if (typeof Blob !== 'undefined' && image instanceof Blob) {
+    bytes = new Uint8Array(await image.arrayBuffer());
+    type = image.type || type;
+  } else if (image instanceof ArrayBuffer) {
+    bytes = new Uint8Array(image);
+  } else if (ArrayBuffer.isView(image)) {
+    bytes = new Uint8Array(image.buffer, image.byteOffset, image.byteLength);
+  } else {
+    throw new TypeError('image: give an http(s) URL, a data URL, a Blob/File or bytes');
+  }
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return { image: `data:${type};base64,${btoa(text)}` };
+}
+
 export class VideoGenerator extends EventTarget {
   constructor(apiEndpoint, apiKey, options = {}) {
     super();
@@ -293,7 +323,8 @@ export class VideoGenerator extends EventTarget {
     };
     if (contentData && typeof contentData === 'object') {
       for (const key of ['negative_prompt', 'seed', 'num_inference_steps', 'guidance_scale',
-        'enhance_quality', 'template', 'variables', 'metadata', 'callback_url']) {
+        'enhance_quality', 'template', 'variables', 'metadata', 'callback_url', 'model', 'image_url',
+        'fit', 'pad_color', 'fps', 'formats']) {
         if (contentData[key] !== undefined) payload[key] = contentData[key];
       }
     }
@@ -359,9 +390,16 @@ export class VideoGenerator extends EventTarget {
 
   // -- the rest of the API ----------------------------------------------
 
-  /** POST /api/generate; resolves to the queued job (`task_id`, `status`). */
+  /**
+   * POST /api/generate; resolves to the queued job (`task_id`, `status`). For an
+   * image-to-video `model`, `contentData.image` is the picture: an http(s) URL (sent as
+   * `image_url`, the service fetches it), a data URL, a Blob/File, or bytes.
+   */
   async submit(contentData, options = {}) {
     const body = this.buildPayload(contentData);
+    if (contentData && typeof contentData === 'object' && contentData.image != null) {
+      Object.assign(body, await imageFields(contentData.image));
+    }
     const key = options.idempotencyKey || newIdempotencyKey();
     const task = await this.request('POST', '/api/generate', { body, idempotencyKey: key, signal: options.signal });
     expectTask(task, 'POST /api/generate');

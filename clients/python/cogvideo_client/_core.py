@@ -61,6 +61,33 @@ class GenerateOptions(TypedDict, total=False):
     variables: Mapping[str, Any]
     callback_url: str
     metadata: Mapping[str, Any]
+    model: str
+    image: str | bytes | os.PathLike[str]
+    image_url: str
+    fit: str
+    pad_color: str
+    fps: int
+    formats: list[str]
+
+
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def image_field(image: str | bytes | os.PathLike[str]) -> tuple[str, str]:
+    """``generate(image=...)`` as a request field: an http(s) URL is sent as ``image_url``
+    (the service fetches it), a data URL as it is, bytes or a file path as a data URL. The
+    type named in the data URL is a hint only: the service judges the bytes."""
+    if isinstance(image, str) and image.startswith(("http://", "https://")):
+        return "image_url", image
+    if isinstance(image, str) and image.startswith("data:"):
+        return "image", image
+    content = bytes(image) if isinstance(image, bytes | bytearray | memoryview) else Path(image).read_bytes()
+    mime = next((kind for magic, kind in IMAGE_MAGIC if content.startswith(magic)), None)
+    if mime is None:
+        mime = "image/webp" if content[:4] == b"RIFF" and content[8:12] == b"WEBP" else "application/octet-stream"
+    import base64
+
+    return "image", f"data:{mime};base64," + base64.b64encode(content).decode("ascii")
 
 
 def resolve_base_url(base_url: str | None) -> str:
@@ -103,7 +130,10 @@ def generate_body(prompt: str | None, fields: Mapping[str, Any]) -> dict[str, An
     if prompt is not None:
         body["prompt"] = prompt
     for key, value in fields.items():
-        if value is not None:
+        if key == "image" and value is not None:
+            name, value = image_field(value)
+            body[name] = value
+        elif value is not None:
             body[key] = dict(value) if isinstance(value, Mapping) else value
     if "prompt" not in body and "template" not in body:
         raise ValueError("generate() needs a prompt or a template")

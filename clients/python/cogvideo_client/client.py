@@ -100,7 +100,9 @@ class CogVideoClient(ClientBase[httpx.Client]):
 
         Options are the API's fields: ``duration``, ``resolution``, ``negative_prompt``,
         ``enhance_quality``, ``seed``, ``num_inference_steps``, ``guidance_scale``,
-        ``template`` + ``variables``, ``callback_url``, ``metadata``.
+        ``template`` + ``variables``, ``callback_url``, ``metadata``, ``model``, ``fit``,
+        ``fps``, ``formats``; ``image`` for an image-to-video model: a file path, bytes, a
+        data URL, or an http(s) URL the service fetches (sent as ``image_url``).
         ``idempotency_key``: pass your own (e.g. ``f"post-{post.id}-v{post.version}"``)
         to make the call idempotent across processes too; by default one key is
         made per call and reused by its retries.

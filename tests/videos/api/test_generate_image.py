@@ -1,0 +1,138 @@
+"""POST /api/generate with an image (issue 14), in process: the model field, the image as a
+data URL or an image_url (through the real egress code to a local server), every hostile
+image a clear 400 that creates nothing, and the input image for its owner only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from cogvideo_site.launcher import model_queue_name
+from tests.support.images import ImageServer, data_url, noisy_png, png_header_only, solid_png
+from videos.models import VideoJob
+
+TWO_MODELS = ["tiny-random", "tiny-random-i2v"]
+
+
+_files_before: set[Path] = set()
+
+
+@pytest.fixture(autouse=True)
+def two_models(settings):
+    settings.COGVIDEO_WORKER_MODELS = TWO_MODELS
+    settings.COGVIDEO_MODEL_QUEUES = {m: model_queue_name("cogvideo", m, "tiny-random") for m in TWO_MODELS}
+    # Files of earlier tests stay in the shared media folder (only the database rolls back).
+    _files_before.clear()
+    _files_before.update(stored_inputs(new_only=False))
+
+
+def post(client, body):
+    return client.post("/api/generate", json.dumps(body), content_type="application/json")
+
+
+def image_job(**overrides) -> dict:
+    body = {"prompt": "the picture moves", "model": "tiny-random-i2v", "duration": 1, "num_inference_steps": 1}
+    body.update(overrides)
+    return body
+
+
+def stored_inputs(*, new_only: bool = True) -> list[Path]:
+    """Input images stored since the test began."""
+    folder = Path(settings.MEDIA_ROOT) / "inputs"
+    found = [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+    return [path for path in found if not new_only or path not in _files_before]
+
+
+def refused(response, field: str, words: str) -> None:
+    assert response.status_code == 400, response.content
+    messages = " ".join(response.json()["error"]["fields"][field])
+    assert words in messages, messages
+    assert VideoJob.objects.count() == 0
+    assert stored_inputs() == []
+
+
+def test_a_data_url_image_makes_an_image_job_with_its_fit_recorded(owner_api, stranger_api, owner):
+    content = solid_png((0, 128, 255), size=(96, 64))
+    response = post(owner_api, image_job(image=data_url(content)))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    job = VideoJob.objects.get(pk=body["task_id"])
+    assert job.model == "tiny-random-i2v" and body["model"] == "tiny-random-i2v"
+    image = body["params"]["image"]
+    assert (image["format"], image["width"], image["height"], image["source"]) == ("png", 96, 64, "data_url")
+    assert (image["fitted_to"], image["fit"]) == ("64x64", "crop")  # the tiny I2V model's trained size
+    assert body["params"]["render_resolution"] == "64x64"
+    # The input image: to its owner as given, to anyone else the same 404 as a missing id.
+    assert body["input_image_url"].endswith(f"/api/tasks/{job.id}/image")
+    mine = owner_api.get(f"/api/tasks/{job.id}/image")
+    assert mine.status_code == 200 and mine["Content-Type"] == "image/png"
+    assert b"".join(mine.streaming_content) == content
+    assert stranger_api.get(f"/api/tasks/{job.id}/image").status_code == 404
+    assert stranger_api.get(f"/api/status/{job.id}").status_code == 404
+
+
+def test_the_model_and_the_image_fields_must_fit_each_other(owner_api):
+    response = post(owner_api, {"prompt": "a fox", "model": "cogvideox-5b", "duration": 1})
+    refused(response, "model", "No worker here serves 'cogvideox-5b'; this service serves tiny-random, tiny-random-i2v")
+    refused(post(owner_api, {"prompt": "a fox", "image": data_url(solid_png())}), "image", "text-to-video model")
+    refused(post(owner_api, image_job()), "image", "image-to-video model: give an image")
+    both = image_job(image=data_url(solid_png()), image_url="http://example.com/a.png")
+    refused(post(owner_api, both), "image", "not both")
+    # A model by its id or profile name, in any case.
+    response = post(owner_api, {"prompt": "a fox", "model": "TINY-RANDOM", "duration": 1, "resolution": "64x64"})
+    assert response.status_code == 200 and response.json()["model"] == "tiny-random"
+
+
+HOSTILE = {
+    "not an image": (b"plain text, not a picture", "is not a PNG, JPEG or WebP image"),
+    "a GIF": (solid_png(fmt="GIF"), "is not a PNG, JPEG or WebP image"),  # a real image, of a type not taken
+    "truncated": (solid_png(size=(320, 240))[:200], "truncated or corrupt"),
+    "1x1": (solid_png(size=(1, 1)), "at least 16 pixels"),
+    "a bomb by our limit (40 MP)": (png_header_only(8000, 6000), "48000000 pixels"),
+    "a bomb by Pillow's own": (png_header_only(50000, 50000), "too many pixels"),
+}
+
+
+def test_hostile_images_are_refused_and_create_nothing(owner_api, settings):
+    for content, words in HOSTILE.values():
+        refused(post(owner_api, image_job(image=data_url(content))), "image", words)
+    refused(post(owner_api, image_job(image="data:image/png,not-base64")), "image", "base64 data URL")
+    settings.COGVIDEO_MAX_IMAGE_BYTES = 10_000
+    refused(post(owner_api, image_job(image=data_url(noisy_png((96, 96))))), "image", "larger than 10000 bytes")
+
+
+def test_image_url_is_fetched_through_egress_and_judged_by_its_bytes(owner_api, settings):
+    green = solid_png((0, 200, 0), size=(64, 64))
+    with ImageServer({"/green.png": green, "/fake.png": b"<html>not an image</html>"}) as server:
+        # A private address is refused before anything is fetched (the default policy).
+        refused(post(owner_api, image_job(image_url=server.url + "/green.png")), "image_url", "loopback")
+        assert server.hits == []
+        settings.COGVIDEO_ALLOW_PRIVATE_CALLBACKS = True  # the operator allows the local server
+        refused(
+            post(owner_api, image_job(image_url=server.url + "/redirect")), "image_url", "redirects are not followed"
+        )
+        refused(post(owner_api, image_job(image_url=server.url + "/fake.png")), "image_url", "not a PNG, JPEG or WebP")
+        response = post(owner_api, image_job(image_url=server.url + "/green.png", fit="pad"))
+    assert response.status_code == 200, response.content
+    params = response.json()["params"]
+    assert params["image"]["source"] == "image_url" and params["image"]["fit"] == "pad"
+    job = VideoJob.objects.get()
+    assert job.source_image.read() == green
+    assert server.hits == ["/redirect", "/fake.png", "/green.png"]  # the redirect's target never asked
+
+
+def test_the_reuse_key_includes_the_image_and_only_an_image_may_pass_the_body_limit(owner_api, settings):
+    red, blue = data_url(solid_png((255, 0, 0))), data_url(solid_png((0, 0, 255)))
+    keys = [VideoJob.objects.get(pk=post(owner_api, image_job(image=image, seed=7)).json()["task_id"]).reuse_key
+            for image in (red, blue, red)]  # fmt: skip
+    assert keys[0] != keys[1] and keys[0] == keys[2]
+    big = data_url(noisy_png((160, 160)))  # about 100 KB: above COGVIDEO_MAX_BODY_BYTES (64 KB)
+    assert len(big) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert post(owner_api, image_job(image=big)).status_code == 200
+    padded = image_job(image=red, negative_prompt="x" * 1000, metadata={"pad": big[:70000]})
+    assert post(owner_api, padded).status_code == 413  # the rest of the body keeps its limit
+    response = owner_api.post("/api/cancel/x", json.dumps({"pad": big}), content_type="application/json")
+    assert response.status_code == 413
