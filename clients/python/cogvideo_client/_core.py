@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -61,6 +61,14 @@ class GenerateOptions(TypedDict, total=False):
     variables: Mapping[str, Any]
     callback_url: str
     metadata: Mapping[str, Any]
+    #: how the rendered frames become ``resolution``: "crop" (default), "pad" or "stretch"
+    fit: str
+    #: "#rrggbb", "black" or "white" (used by fit="pad")
+    pad_color: str
+    #: the delivered frame rate: one of the model's ``fps`` (``models()``)
+    fps: int
+    #: ["mp4"] or ["mp4", "webm"]
+    formats: Sequence[str]
 
 
 def resolve_base_url(base_url: str | None) -> str:
@@ -104,7 +112,11 @@ def generate_body(prompt: str | None, fields: Mapping[str, Any]) -> dict[str, An
         body["prompt"] = prompt
     for key, value in fields.items():
         if value is not None:
-            body[key] = dict(value) if isinstance(value, Mapping) else value
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, (list, tuple)):
+                value = list(value)
+            body[key] = value
     if "prompt" not in body and "template" not in body:
         raise ValueError("generate() needs a prompt or a template")
     return body
@@ -230,9 +242,13 @@ def content_length(response: httpx.Response) -> int | None:
         return None
 
 
+#: The file name ending of each ``?variant=`` of ``GET /api/download/{video_id}``.
+VARIANT_SUFFIXES = {"thumbnail": ".jpg", "preview": ".webp", "webm": ".webm"}
+
+
 def download_destination(path: Path, video_id: str, variant: str | None) -> Path:
     if path.is_dir():
-        suffix = ".jpg" if variant == "thumbnail" else ".mp4"
+        suffix = VARIANT_SUFFIXES.get(variant or "", ".mp4")
         return path / f"{video_id}{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
