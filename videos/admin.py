@@ -70,7 +70,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     )
     search_fields = ("prompt",)
     ordering = ("-created_at",)
-    list_select_related = ("owner", "template", "video", "reused_from")
+    list_select_related = ("owner", "template", "video", "reused_from", "reused_from__job")
     list_per_page = 50
     # The exact total needs a second COUNT over every job; the filtered count is enough.
     show_full_result_count = False
@@ -119,7 +119,9 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     # -- access ---------------------------------------------------------------------------
     def get_queryset(self, request):
-        return access.jobs_visible_to(request.user).select_related("owner", "template", "video", "reused_from")
+        return access.jobs_visible_to(request.user).select_related(
+            "owner", "template", "video", "reused_from", "reused_from__job"
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Jobs change only through services (cancel, retry...), never by editing fields.
