@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import TokenProxy
 
-from . import access, services
+from . import access, selectors, services
 from .admin_forms import GenerateVideoForm, PromptTemplateForm
 from .job_specs import current_profile
 from .models import ApiToken, JobStatus, PromptTemplate, TokenKind, Video, VideoJob, WorkerHeartbeat
@@ -38,7 +38,7 @@ def video_of(job: VideoJob) -> Video | None:
 
 def download_url(video: Video, variant: str = "video") -> str:
     url = reverse("api-download", args=[video.id])
-    return url + "?variant=thumbnail" if variant == "thumbnail" else url
+    return url if variant == "video" else f"{url}?variant={variant}"
 
 
 def describe_errors(errors) -> str:
@@ -70,7 +70,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     )
     search_fields = ("prompt",)
     ordering = ("-created_at",)
-    list_select_related = ("owner", "template", "video", "reused_from")
+    list_select_related = ("owner", "template", "video", "reused_from", "reused_from__job")
     list_per_page = 50
     # The exact total needs a second COUNT over every job; the filtered count is enough.
     show_full_result_count = False
@@ -115,10 +115,13 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("videos/admin.css",)}
+        js = ("videos/hover_preview.js",)
 
     # -- access ---------------------------------------------------------------------------
     def get_queryset(self, request):
-        return access.jobs_visible_to(request.user).select_related("owner", "template", "video", "reused_from")
+        return access.jobs_visible_to(request.user).select_related(
+            "owner", "template", "video", "reused_from", "reused_from__job"
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Jobs change only through services (cancel, retry...), never by editing fields.
@@ -141,9 +144,17 @@ class VideoJobAdmin(admin.ModelAdmin):
         video = video_of(job)
         if video is None or not video.poster:
             return format_html('<span class="cv-no-poster" aria-hidden="true">—</span>')
+        if selectors.video_file(video, "preview") is None:  # older videos have no preview
+            return format_html(
+                '<img class="cv-thumb" src="{}" alt="Poster of job {}" loading="lazy" width="96">',
+                download_url(video, "thumbnail"),
+                str(job.id)[:8],
+            )
+        # hover_preview.js swaps in the animated WebP while the pointer (or focus) is on it.
         return format_html(
-            '<img class="cv-thumb" src="{}" alt="Poster of job {}" loading="lazy" width="96">',
+            '<img class="cv-thumb" src="{}" data-preview="{}" alt="Poster of job {}" loading="lazy" width="96">',
             download_url(video, "thumbnail"),
+            download_url(video, "preview"),
             str(job.id)[:8],
         )
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from .job_specs import current_profile, parse_generate_request
 from .models import PromptTemplate
 from .prompt_templates import placeholders
+from .selectors import model_description
 
 # default_params keys a template may set: the ones job_specs.parse_generate_request resolves.
 TEMPLATE_DEFAULT_KEYS = ("duration", "resolution", "enhance_quality", "num_inference_steps", "guidance_scale")
@@ -63,10 +64,32 @@ class GenerateVideoForm(forms.Form):
     quality = forms.ChoiceField(choices=QUALITY_CHOICES, required=False)
     seed = forms.IntegerField(required=False, help_text="Leave empty for a random seed.")
     num_inference_steps = forms.IntegerField(required=False, label="Steps", help_text="Overrides the quality preset.")
+    fit = forms.ChoiceField(
+        required=False,
+        help_text="How the rendered frames become the resolution: crop (cover, centre crop), pad "
+        "(letterbox) or stretch. Nothing is resampled when the resolution is a trained size.",
+    )
+    pad_color = forms.CharField(required=False, max_length=7, label="Pad colour", help_text="#rrggbb, black or white.")
+    fps = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Frame rate")
+    webm = forms.BooleanField(required=False, label="WebM too", help_text="A VP9 WebM besides the MP4.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _model, profile = current_profile()
+        model, profile = current_profile()
+        # The choices GET /api/models lists for the served model: one source for both.
+        described = model_description(model, profile)
+        self.fields["fit"].choices = [("", f"Default ({described['default_fit']})")] + [
+            (fit, fit) for fit in described["fits"]
+        ]
+        self.fields["fps"].choices = [("", f"Native ({described['native_fps']} fps)")] + [
+            (str(rate), f"{rate} fps" + ("" if rate == described["native_fps"] else " (interpolated)"))
+            for rate in described["fps"]
+        ]
+        trained = ", ".join(described["trained"]["sizes"]) or profile.describe_trained_sizes()
+        self.fields["resolution"].help_text = (
+            f"WIDTHxHEIGHT delivered, multiples of {profile.size_multiple}, "
+            f"{profile.min_side}-{profile.max_side} a side; renders at {trained}."
+        )
         self.fields["duration"].choices = [("", "Template default")] + [
             (str(seconds), f"{seconds} s") for seconds in profile.durations
         ]
@@ -79,16 +102,18 @@ class GenerateVideoForm(forms.Form):
         """The API request this form stands for (only the fields that were filled in)."""
         data = self.cleaned_data
         body: dict = {}
-        for name in ("prompt", "negative_prompt", "resolution"):
+        for name in ("prompt", "negative_prompt", "resolution", "fit", "pad_color"):
             if data.get(name):
                 body[name] = data[name]
         if data.get("template"):
             body["template"] = data["template"].slug
         if data.get("variables"):
             body["variables"] = data["variables"]
-        for name in ("duration", "seed", "num_inference_steps"):
+        for name in ("duration", "seed", "num_inference_steps", "fps"):
             if data.get(name) is not None:
                 body[name] = data[name]
+        if data.get("webm"):
+            body["formats"] = ["mp4", "webm"]
         if data.get("quality"):
             body["enhance_quality"] = data["quality"] == "full"
         return body

@@ -150,6 +150,9 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     thumb = page.locator(f"tr:has(a[href*='{task_id}']) img.cv-thumb")
     expect(thumb).to_be_visible()
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 256
+    thumb.hover()  # the animated WebP preview while the pointer is on the poster
+    expect(thumb).to_have_attribute("src", re.compile(r"\?variant=preview$"))
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     page.screenshot(path=str(ARTIFACTS / "admin-jobs.png"), full_page=True)
 
     page.locator(f"tr:has(a[href*='{task_id}']) td.field-prompt_excerpt a").click()
@@ -169,19 +172,29 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     page.screenshot(path=str(ARTIFACTS / "admin-job.png"), full_page=True)
 
 
-def test_gallery_hover_plays_and_same_seed_again_reuses_the_video(studio: Page, live):
+def test_gallery_hover_previews_play_plays_and_same_seed_again_reuses_the_video(studio: Page, live):
     task_id = getattr(studio, "finished_task", None)
     assert task_id, "needs the video of test_generate_watch_progress_and_play"
     page = studio
     page.goto(live.url + "/")
     card = page.locator(f".gallery-card[data-job-id='{task_id}']")
-    card.locator("video").hover()
+    # Hover shows the animated WebP preview in place of the poster, and the poster again after.
+    poster = card.locator("img.gallery-poster")
+    expect(card.locator("video")).to_be_hidden()
+    poster.hover()
+    expect(poster).to_have_attribute("src", re.compile(r"\?variant=preview$"))
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
+    page.mouse.move(0, 0)
+    expect(poster).to_have_attribute("src", re.compile(r"\?variant=thumbnail$"))
+    # Play loads and plays the MP4.
+    card.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "(id) => { const v = document.querySelector(`.gallery-card[data-job-id='${id}'] video`);"
         " return !v.paused && v.readyState >= 2 && v.currentTime > 0; }",
         arg=task_id,
     )
     expect(card.get_by_role("button", name="Pause")).to_have_attribute("aria-pressed", "true")
+    expect(poster).to_be_hidden()
 
     original = api_status(page, live, task_id)
     card.get_by_role("button", name="Same seed again").click()

@@ -26,7 +26,7 @@ from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
 from ..api.idempotent import generate_response
 from ..api.templates_view import active_templates
-from ..job_specs import DEFAULT_FIT, FITS, current_profile, parse_generate_request
+from ..job_specs import current_profile, parse_generate_request
 from ..login_forms import LoginLockoutMixin, mark_locked
 from ..models import JobStatus
 from ..validation import check_size
@@ -88,7 +88,9 @@ class StudioLoginView(auth_views.LoginView):
 @login_required(login_url="studio-login")
 @require_GET
 def studio(request: HttpRequest) -> HttpResponse:
-    _model, profile = current_profile()
+    model, profile = current_profile()
+    # The fits and frame rates GET /api/models lists for the served model: one source for both.
+    described = selectors.model_description(model, profile)
     running = (
         jobs_visible_to(request.user)
         .filter(owner=request.user, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
@@ -100,9 +102,9 @@ def studio(request: HttpRequest) -> HttpResponse:
         "profile": profile,
         "durations": profile.durations,
         "default_duration": profile.default_duration,
-        "fits": FITS,
-        "default_fit": DEFAULT_FIT,
-        "fps_choices": profile.delivered_fps,
+        "fits": described["fits"],
+        "default_fit": described["default_fit"],
+        "fps_choices": described["fps"],
         "trained_sizes": profile.describe_trained_sizes() or "any size",
         "resolutions": _resolutions(profile),
         "default_resolution": f"{profile.native_width}x{profile.native_height}",

@@ -50,6 +50,11 @@ class CogVideoX_API_Client {
 		'min_side'          => 64,
 		'max_side'          => 1360,
 		'max_pixels'        => 1044480,
+		// The delivered frame rates and fits the service lists; none known without it (the
+		// editor then offers only the service's defaults).
+		'fps_choices'       => array(),
+		'fits'              => array(),
+		'default_fit'       => '',
 		'source'            => 'fallback',
 	);
 
@@ -217,11 +222,14 @@ class CogVideoX_API_Client {
 	 * then default to CogVideoX-2b's). Cached for an hour (a minute after a failure, when
 	 * the fallback - CogVideoX-2b's numbers - is used meanwhile).
 	 *
-	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,source:string}
+	 * fps_choices (the delivered frame rates) and fits come from the model listing only.
+	 *
+	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,fps_choices:int[],fits:string[],default_fit:string,source:string}
 	 */
 	public function limits() {
 		$cached = get_transient( self::LIMITS_TRANSIENT );
-		if ( is_array( $cached ) && isset( $cached['max_duration'] ) ) {
+		// A cache written before fits and frame rates were read is read again.
+		if ( is_array( $cached ) && isset( $cached['max_duration'], $cached['fits'] ) ) {
 			return $cached;
 		}
 		if ( '' === $this->base_url || '' === $this->token ) {
@@ -273,6 +281,9 @@ class CogVideoX_API_Client {
 				'min_side'          => isset( $bounds['min_side'] ) ? $bounds['min_side'] : null,
 				'max_side'          => isset( $bounds['max_side'] ) ? $bounds['max_side'] : null,
 				'max_pixels'        => isset( $bounds['max_pixels'] ) ? $bounds['max_pixels'] : null,
+				'fps_choices'       => isset( $model['fps'] ) ? $model['fps'] : null,
+				'fits'              => isset( $model['fits'] ) ? $model['fits'] : null,
+				'default_fit'       => isset( $model['default_fit'] ) ? $model['default_fit'] : null,
 			),
 			'models'
 		);
@@ -310,6 +321,19 @@ class CogVideoX_API_Client {
 		}
 		if ( isset( $model['native_resolution'] ) && is_string( $model['native_resolution'] ) && preg_match( '/^\d+x\d+$/', $model['native_resolution'] ) ) {
 			$limits['native_resolution'] = $model['native_resolution'];
+		}
+		if ( isset( $model['fps_choices'] ) && is_array( $model['fps_choices'] ) ) {
+			$limits['fps_choices'] = array_values( array_map( 'intval', array_filter( $model['fps_choices'], static function ( $rate ) {
+				return is_numeric( $rate ) && (int) $rate > 0;
+			} ) ) );
+		}
+		if ( isset( $model['fits'] ) && is_array( $model['fits'] ) ) {
+			$limits['fits'] = array_values( array_filter( $model['fits'], static function ( $fit ) {
+				return is_string( $fit ) && preg_match( '/^[a-z_]{1,20}$/', $fit );
+			} ) );
+		}
+		if ( isset( $model['default_fit'] ) && in_array( $model['default_fit'], $limits['fits'], true ) ) {
+			$limits['default_fit'] = $model['default_fit'];
 		}
 		$limits['model']  = isset( $model['id'] ) && is_scalar( $model['id'] ) ? sanitize_text_field( (string) $model['id'] ) : '';
 		$limits['source'] = $source;

@@ -18,7 +18,7 @@ class CogVideoX_Importer {
 	/** Attachment meta naming the task an attachment came from. */
 	const META_SOURCE_TASK = '_cogvideox_source_task';
 
-	/** Attachment meta: 'video' or 'poster'. */
+	/** Attachment meta: 'video', 'poster' or 'preview' (the animated WebP for hover previews). */
 	const META_SOURCE_KIND = '_cogvideox_source_kind';
 
 	/** Option-name prefix of import locks. */
@@ -39,7 +39,7 @@ class CogVideoX_Importer {
 	public static function import( $post_id, $task_id, $video_id, $via ) {
 		$existing = self::find_attachment( $task_id, 'video' );
 		if ( $existing ) {
-			self::link_to_post( $post_id, $existing, self::find_attachment( $task_id, 'poster' ), null );
+			self::link_to_post( $post_id, $existing, self::find_attachment( $task_id, 'poster' ), null, self::find_attachment( $task_id, 'preview' ) );
 			return $existing;
 		}
 
@@ -51,7 +51,7 @@ class CogVideoX_Importer {
 			// Another request may have finished between the first check and the lock.
 			$existing = self::find_attachment( $task_id, 'video' );
 			if ( $existing ) {
-				self::link_to_post( $post_id, $existing, self::find_attachment( $task_id, 'poster' ), null );
+				self::link_to_post( $post_id, $existing, self::find_attachment( $task_id, 'poster' ), null, self::find_attachment( $task_id, 'preview' ) );
 				return $existing;
 			}
 			return self::import_locked( $post_id, $task_id, $video_id, $via );
@@ -127,7 +127,28 @@ class CogVideoX_Importer {
 			}
 		}
 
-		self::link_to_post( $post_id, $video_attachment, $poster_attachment, $via );
+		// The animated WebP preview (the posts list shows it on hover): a nice-to-have too;
+		// an older service has none.
+		$preview_attachment = 0;
+		$tmp_preview        = $client->download_to_temp( $video_id, 'preview' );
+		if ( ! is_wp_error( $tmp_preview ) ) {
+			/* translators: %s: attachment title */
+			$preview = self::sideload( $tmp_preview, $base . '-preview.webp', $post_id, sprintf( __( '%s (preview)', 'cogvideox' ), $label ) );
+			if ( ! is_wp_error( $preview ) ) {
+				$preview_attachment = (int) $preview;
+				wp_update_post(
+					array(
+						'ID'          => $preview_attachment,
+						'post_author' => (int) $post->post_author,
+					)
+				);
+				update_post_meta( $preview_attachment, self::META_SOURCE_TASK, (string) $task_id );
+				update_post_meta( $preview_attachment, self::META_SOURCE_KIND, 'preview' );
+				update_post_meta( $preview_attachment, '_wp_attachment_image_alt', $label );
+			}
+		}
+
+		self::link_to_post( $post_id, $video_attachment, $poster_attachment, $via, $preview_attachment );
 
 		/**
 		 * Fires once when a generated video has been imported.
@@ -148,11 +169,15 @@ class CogVideoX_Importer {
 	 * @param int         $video   Video attachment.
 	 * @param int         $poster  Poster attachment (0: none).
 	 * @param string|null $via     Import path (null: keep what is recorded).
+	 * @param int         $preview Animated WebP preview attachment (0: none).
 	 */
-	private static function link_to_post( $post_id, $video, $poster, $via ) {
+	private static function link_to_post( $post_id, $video, $poster, $via, $preview = 0 ) {
 		update_post_meta( $post_id, CogVideoX_Jobs::META_ATTACHMENT_ID, (int) $video );
 		if ( $poster ) {
 			update_post_meta( $post_id, CogVideoX_Jobs::META_POSTER_ID, (int) $poster );
+		}
+		if ( $preview ) {
+			update_post_meta( $post_id, CogVideoX_Jobs::META_PREVIEW_ID, (int) $preview );
 		}
 		if ( null !== $via ) {
 			update_post_meta( $post_id, CogVideoX_Jobs::META_IMPORTED_VIA, sanitize_key( $via ) );
@@ -185,7 +210,7 @@ class CogVideoX_Importer {
 	 * The attachment imported for a task, if any.
 	 *
 	 * @param string $task_id Task id.
-	 * @param string $kind    'video' or 'poster'.
+	 * @param string $kind    'video', 'poster' or 'preview'.
 	 * @return int
 	 */
 	public static function find_attachment( $task_id, $kind ) {

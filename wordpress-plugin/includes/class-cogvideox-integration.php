@@ -170,6 +170,9 @@ class CogVideoX_Integration {
 		$params     = is_array( $state['params'] ) ? $state['params'] : array();
 		$duration   = isset( $params['duration'] ) ? (int) $params['duration'] : (int) $defaults['duration'];
 		$resolution = isset( $params['resolution'] ) ? (string) $params['resolution'] : (string) $defaults['resolution'];
+		$fit        = isset( $params['fit'] ) ? (string) $params['fit'] : '';
+		$fps        = isset( $params['fps'] ) ? (int) $params['fps'] : 0;
+		$limits     = CogVideoX_Settings::limits();
 		$on_save    = (bool) get_post_meta( $post->ID, CogVideoX_Jobs::META_GENERATE_ON_SAVE, true );
 		$templates  = $configured ? CogVideoX_API_Client::from_settings()->cached_templates() : array();
 
@@ -225,7 +228,29 @@ class CogVideoX_Integration {
 				<label for="cogvideox-duration"><?php esc_html_e( 'Duration (s)', 'cogvideox' ); ?></label>
 				<input type="number" id="cogvideox-duration" name="cogvideox_duration" min="1" max="<?php echo esc_attr( (string) CogVideoX_Settings::max_duration() ); ?>" step="1" value="<?php echo esc_attr( (string) $duration ); ?>" class="small-text" />
 				<label for="cogvideox-resolution"><?php esc_html_e( 'Resolution', 'cogvideox' ); ?></label>
-				<input type="text" id="cogvideox-resolution" name="cogvideox_resolution" value="<?php echo esc_attr( $resolution ); ?>" placeholder="720x480" class="regular-text code cogvideox-resolution" />
+				<input type="text" id="cogvideox-resolution" name="cogvideox_resolution" value="<?php echo esc_attr( $resolution ); ?>" placeholder="<?php echo esc_attr( (string) $limits['native_resolution'] ); ?>" class="regular-text code cogvideox-resolution" />
+			</p>
+			<?php // Fit and frame rate: the choices the service lists (GET /api/models), nothing built in. ?>
+			<p class="cogvideox-field cogvideox-inline">
+				<label for="cogvideox-fit"><?php esc_html_e( 'Fit', 'cogvideox' ); ?></label>
+				<select id="cogvideox-fit" name="cogvideox_fit">
+					<option value=""><?php echo esc_html( '' !== $limits['default_fit'] ? sprintf( /* translators: %s: the service's default fit */ __( 'Service default (%s)', 'cogvideox' ), $limits['default_fit'] ) : __( 'Service default', 'cogvideox' ) ); ?></option>
+					<?php foreach ( $limits['fits'] as $choice ) : ?>
+						<option value="<?php echo esc_attr( $choice ); ?>" <?php selected( $choice, $fit ); ?>><?php echo esc_html( $choice ); ?></option>
+					<?php endforeach; ?>
+				</select>
+				<label for="cogvideox-fps"><?php esc_html_e( 'Frame rate', 'cogvideox' ); ?></label>
+				<select id="cogvideox-fps" name="cogvideox_fps">
+					<option value="">
+					<?php
+					/* translators: %d: the model's native frame rate */
+					echo esc_html( sprintf( __( 'Native (%d fps)', 'cogvideox' ), (int) $limits['fps'] ) );
+					?>
+					</option>
+					<?php foreach ( $limits['fps_choices'] as $rate ) : ?>
+						<option value="<?php echo esc_attr( (string) $rate ); ?>" <?php selected( $rate, $fps ); ?>><?php echo esc_html( $rate . ' fps' ); ?></option>
+					<?php endforeach; ?>
+				</select>
 			</p>
 			<p class="cogvideox-field">
 				<label><input type="checkbox" name="cogvideox_enhance_quality" id="cogvideox-enhance-quality" value="1" <?php checked( isset( $params['enhance_quality'] ) ? (bool) $params['enhance_quality'] : (bool) $defaults['enhance_quality'] ); ?> />
@@ -289,6 +314,8 @@ class CogVideoX_Integration {
 			// Empty (a template's own default): not sent.
 			'duration'        => isset( $_POST['cogvideox_duration'] ) && '' !== $_POST['cogvideox_duration'] ? absint( $_POST['cogvideox_duration'] ) : null,
 			'resolution'      => isset( $_POST['cogvideox_resolution'] ) ? sanitize_text_field( wp_unslash( $_POST['cogvideox_resolution'] ) ) : null,
+			'fit'             => isset( $_POST['cogvideox_fit'] ) ? sanitize_key( wp_unslash( $_POST['cogvideox_fit'] ) ) : null,
+			'fps'             => isset( $_POST['cogvideox_fps'] ) && '' !== $_POST['cogvideox_fps'] ? absint( $_POST['cogvideox_fps'] ) : null,
 			'enhance_quality' => ! empty( $_POST['cogvideox_enhance_quality'] ),
 			'template'        => isset( $_POST['cogvideox_template'] ) ? sanitize_title( wp_unslash( $_POST['cogvideox_template'] ) ) : '',
 		);

@@ -27,6 +27,7 @@ class CogVideoX_Jobs {
 	const META_VIDEO_ID        = '_cogvideox_video_id';
 	const META_ATTACHMENT_ID   = '_cogvideox_attachment_id';
 	const META_POSTER_ID       = '_cogvideox_poster_id';
+	const META_PREVIEW_ID      = '_cogvideox_preview_id';
 	const META_IMPORTED_VIA    = '_cogvideox_imported_via';
 	const META_GENERATE_ON_SAVE = '_cogvideox_generate_on_save';
 	const META_UPDATED_AT      = '_cogvideox_updated_at';
@@ -73,6 +74,7 @@ class CogVideoX_Jobs {
 			self::META_VIDEO_ID,
 			self::META_ATTACHMENT_ID,
 			self::META_POSTER_ID,
+			self::META_PREVIEW_ID,
 			self::META_IMPORTED_VIA,
 			self::META_GENERATE_ON_SAVE,
 			self::META_UPDATED_AT,
@@ -130,7 +132,7 @@ class CogVideoX_Jobs {
 	 * Build the POST /api/generate body from editor input, filling gaps from the settings.
 	 *
 	 * @param int   $post_id Post id.
-	 * @param array $input   prompt, duration, resolution, enhance_quality, template.
+	 * @param array $input   prompt, duration, resolution, fit, fps, enhance_quality, template.
 	 * @return array|WP_Error
 	 */
 	public static function build_payload( $post_id, array $input ) {
@@ -161,6 +163,11 @@ class CogVideoX_Jobs {
 		if ( '' !== $resolution ) {
 			$payload['resolution'] = $resolution;
 		}
+		$delivery = self::check_fit_fps( $input );
+		if ( is_wp_error( $delivery ) ) {
+			return $delivery;
+		}
+		$payload                    = array_merge( $payload, $delivery );
 		$payload['enhance_quality'] = isset( $input['enhance_quality'] ) ? rest_sanitize_boolean( $input['enhance_quality'] ) : (bool) $defaults['enhance_quality'];
 
 		$callback = self::callback_url();
@@ -180,6 +187,42 @@ class CogVideoX_Jobs {
 		 * @param array $input   Editor input.
 		 */
 		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
+	}
+
+	/**
+	 * The fit and frame rate the editor chose (empty: the service's defaults, not sent),
+	 * checked against the choices the service lists (GET /api/models, cached in limits()).
+	 *
+	 * @param array $input Editor input.
+	 * @return array|WP_Error `fit` and `fps` to send.
+	 */
+	public static function check_fit_fps( array $input ) {
+		$limits = CogVideoX_Settings::limits();
+		$out    = array();
+		if ( isset( $input['fit'] ) && '' !== (string) $input['fit'] ) {
+			$fit = sanitize_key( (string) $input['fit'] );
+			if ( ! in_array( $fit, $limits['fits'], true ) ) {
+				return new WP_Error(
+					'cogvideox_bad_fit',
+					/* translators: %s: the fits the service lists */
+					sprintf( __( 'Fit must be one of: %s (the service\'s choices).', 'cogvideox' ), implode( ', ', $limits['fits'] ) ),
+					array( 'status' => 400 )
+				);
+			}
+			$out['fit'] = $fit;
+		}
+		if ( isset( $input['fps'] ) && '' !== (string) $input['fps'] ) {
+			if ( ! is_numeric( $input['fps'] ) || ! in_array( (int) $input['fps'], $limits['fps_choices'], true ) ) {
+				return new WP_Error(
+					'cogvideox_bad_fps',
+					/* translators: %s: the frame rates the service lists */
+					sprintf( __( 'Frame rate must be one of: %s fps (the service\'s choices).', 'cogvideox' ), implode( ', ', $limits['fps_choices'] ) ),
+					array( 'status' => 400 )
+				);
+			}
+			$out['fps'] = (int) $input['fps'];
+		}
+		return $out;
 	}
 
 	/**
@@ -238,6 +281,11 @@ class CogVideoX_Jobs {
 			}
 			$payload['resolution'] = $resolution;
 		}
+		$delivery = self::check_fit_fps( $input );
+		if ( is_wp_error( $delivery ) ) {
+			return $delivery;
+		}
+		$payload = array_merge( $payload, $delivery );
 		if ( isset( $input['enhance_quality'] ) ) {
 			$payload['enhance_quality'] = rest_sanitize_boolean( $input['enhance_quality'] );
 		}
@@ -502,6 +550,7 @@ class CogVideoX_Jobs {
 		// (and in the content, where it was inserted) but is no longer "the" result.
 		delete_post_meta( $post_id, self::META_ATTACHMENT_ID );
 		delete_post_meta( $post_id, self::META_POSTER_ID );
+		delete_post_meta( $post_id, self::META_PREVIEW_ID );
 		delete_post_meta( $post_id, self::META_IMPORTED_VIA );
 		delete_post_meta( $post_id, self::META_IMPORT_STATE );
 		delete_post_meta( $post_id, self::META_IMPORT_ATTEMPTS );

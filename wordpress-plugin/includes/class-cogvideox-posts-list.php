@@ -24,6 +24,20 @@ class CogVideoX_Posts_List {
 	public function register_hooks() {
 		add_action( 'admin_init', array( $this, 'hook_post_types' ) );
 		add_action( 'admin_notices', array( $this, 'bulk_notice' ) );
+		add_action( 'admin_enqueue_scripts', array( $this, 'enqueue_hover_preview' ) );
+	}
+
+	/**
+	 * On the posts screens: the script that shows a poster's animated preview on hover.
+	 *
+	 * @param string $hook_suffix Admin page.
+	 */
+	public function enqueue_hover_preview( $hook_suffix ) {
+		if ( 'edit.php' !== $hook_suffix ) {
+			return;
+		}
+		wp_enqueue_style( 'cogvideox-admin', plugins_url( 'assets/css/cogvideox-admin.css', COGVIDEOX_PLUGIN_FILE ), array(), COGVIDEOX_VERSION );
+		wp_enqueue_script( 'cogvideox-hover-preview', plugins_url( 'assets/js/cogvideox-hover-preview.js', COGVIDEOX_PLUGIN_FILE ), array(), COGVIDEOX_VERSION, true );
 	}
 
 	/**
@@ -61,7 +75,32 @@ class CogVideoX_Posts_List {
 		if ( self::COLUMN !== $column ) {
 			return;
 		}
+		echo self::poster_html( $post_id ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped in poster_html().
 		echo '<span class="cogvideox-column" data-status="' . esc_attr( self::status_key( $post_id ) ) . '">' . esc_html( self::status_label( $post_id ) ) . '</span>';
+	}
+
+	/**
+	 * The imported poster of a post's video, with its animated WebP preview on hover
+	 * (cogvideox-hover-preview.js), or '' when it has none yet.
+	 *
+	 * @param int $post_id Post id.
+	 * @return string
+	 */
+	public static function poster_html( $post_id ) {
+		$poster = (int) get_post_meta( $post_id, CogVideoX_Jobs::META_POSTER_ID, true );
+		$src    = $poster ? wp_get_attachment_image_url( $poster, 'thumbnail' ) : false;
+		if ( ! $src ) {
+			return '';
+		}
+		$preview = (int) get_post_meta( $post_id, CogVideoX_Jobs::META_PREVIEW_ID, true );
+		// The original file: WordPress's resized copies of an animated WebP would not move.
+		$preview_url = $preview ? wp_get_attachment_url( $preview ) : false;
+		return sprintf(
+			'<img class="cogvideox-column-poster" src="%1$s" %2$s alt="%3$s" width="64" loading="lazy" /> ',
+			esc_url( $src ),
+			$preview_url ? 'data-preview="' . esc_url( $preview_url ) . '"' : '',
+			esc_attr__( 'Video poster', 'cogvideox' )
+		);
 	}
 
 	/**

@@ -60,6 +60,15 @@ class CogVideoX_REST {
 							'type'              => 'string',
 							'sanitize_callback' => 'sanitize_text_field',
 						),
+						// Both checked against the service's listed choices in build_payload().
+						'fit'             => array(
+							'type'              => 'string',
+							'sanitize_callback' => 'sanitize_key',
+						),
+						'fps'             => array(
+							'type'    => 'integer',
+							'minimum' => 1,
+						),
 						'enhance_quality' => array( 'type' => 'boolean' ),
 						'template'        => array(
 							'type'              => 'string',
@@ -231,7 +240,7 @@ class CogVideoX_REST {
 			'prompt'   => (string) $request['prompt'],
 			'template' => (string) $request['template'],
 		);
-		foreach ( array( 'duration', 'resolution', 'enhance_quality' ) as $key ) {
+		foreach ( array( 'duration', 'resolution', 'fit', 'fps', 'enhance_quality' ) as $key ) {
 			if ( null !== $request[ $key ] ) {
 				$input[ $key ] = $request[ $key ];
 			}

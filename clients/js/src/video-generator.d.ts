@@ -18,6 +18,10 @@ export interface TaskStatus {
   video_id?: string | null;
   video_url?: string | null;
   thumbnail_url?: string | null;
+  /** the animated WebP for hover previews (completed jobs) */
+  preview_url?: string | null;
+  /** the WebM, when the job asked for formats ['mp4', 'webm'] */
+  webm_url?: string | null;
   error?: string | null;
   warnings?: string[];
   metadata?: Record<string, unknown>;
@@ -41,6 +45,33 @@ export interface ListTasksParams {
   [metadataFilter: `metadata.${string}`]: string | undefined;
 }
 
+export type Fit = 'crop' | 'pad' | 'stretch';
+export type VideoFormat = 'mp4' | 'webm';
+export type DownloadVariant = 'thumbnail' | 'preview' | 'webm';
+
+/** One model of GET /api/models: what a client may offer for it. */
+export interface ModelInfo {
+  id: string;
+  profile: string;
+  task: string;
+  trained: {
+    sizes: string[];
+    bounds: { short_side: [number, number]; long_side: [number, number]; multiple: number } | null;
+  };
+  default_resolution: string;
+  resolution_limits: { min_side: number; max_side: number; multiple: number; max_pixels: number };
+  native_fps: number;
+  fps: number[];
+  durations: number[];
+  default_duration: number;
+  max_duration: number;
+  fits: Fit[];
+  default_fit: Fit;
+  formats: VideoFormat[];
+  loaded?: boolean;
+  [field: string]: unknown;
+}
+
 /** The POST /api/generate body. */
 export interface GeneratePayload {
   prompt?: string;
@@ -59,10 +90,12 @@ export interface GeneratePayload {
   model?: string;
   /** image-to-video: a URL the service fetches */
   image_url?: string;
-  fit?: 'crop' | 'pad' | 'stretch';
+  fit?: Fit;
+  /** '#rrggbb', 'black' or 'white' (for fit 'pad') */
   pad_color?: string;
+  /** one of the model's `fps` (models()) */
   fps?: number;
-  formats?: Array<'mp4' | 'webm'>;
+  formats?: VideoFormat[];
 }
 
 /** An input image: an http(s) URL, a data URL, a Blob/File or bytes. */
@@ -91,6 +124,10 @@ export interface VideoGeneratorOptions {
   /** ms between status polls (default 5000, the article's 5 s) */
   pollInterval?: number;
   resolution?: string;
+  /** sent with every job unless the content gives its own */
+  fit?: Fit | null;
+  fps?: number | null;
+  formats?: VideoFormat[] | null;
   minDuration?: number;
   maxDuration?: number;
   wordsPerSecond?: number;
@@ -193,8 +230,9 @@ export declare class VideoGenerator extends EventTarget {
   listTasks(params?: ListTasksParams, options?: CallOptions): Promise<TaskPage>;
   iterTasks(params?: ListTasksParams, options?: CallOptions): AsyncGenerator<TaskStatus, void, undefined>;
   systemStatus(options?: CallOptions): Promise<Record<string, unknown>>;
-  fetchVideo(videoId: string, options?: CallOptions & { variant?: 'thumbnail' }): Promise<Blob>;
-  videoObjectURL(videoId: string, options?: CallOptions & { variant?: 'thumbnail' }): Promise<string>;
+  models(options?: CallOptions): Promise<ModelInfo[]>;
+  fetchVideo(videoId: string, options?: CallOptions & { variant?: DownloadVariant }): Promise<Blob>;
+  videoObjectURL(videoId: string, options?: CallOptions & { variant?: DownloadVariant }): Promise<string>;
   request<T = unknown>(
     method: string,
     path: string,

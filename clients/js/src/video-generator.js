@@ -30,6 +30,9 @@ export const VERSION = '0.1.0';
 const DEFAULTS = {
   pollInterval: 5000, // ms between status polls (the article's 5 s)
   resolution: '512x512', // what the article's clients ask for
+  fit: null, // 'crop' | 'pad' | 'stretch' (null: the service's default, crop); see models()
+  fps: null, // a delivered frame rate from models() (null: the model's native rate)
+  formats: null, // ['mp4', 'webm'] for a WebM too (null: the MP4 only)
   minDuration: 2, // seconds calculateDuration picks for short text
   maxDuration: 6, // seconds; CogVideoX-2b makes at most 6 s
   wordsPerSecond: 10, // calculateDuration's pace for text content
@@ -319,8 +322,11 @@ export class VideoGenerator extends EventTarget {
       prompt: this.formatPrompt(contentData),
       duration: this.calculateDuration(contentData),
       resolution: (contentData && contentData.resolution) || this.options.resolution,
-      ...(this.options.extraPayload || {}),
     };
+    for (const [key, option] of [['fit', 'fit'], ['fps', 'fps'], ['formats', 'formats']]) {
+      if (this.options[option] != null) payload[key] = this.options[option];
+    }
+    Object.assign(payload, this.options.extraPayload || {});
     if (contentData && typeof contentData === 'object') {
       for (const key of ['negative_prompt', 'seed', 'num_inference_steps', 'guidance_scale',
         'enhance_quality', 'template', 'variables', 'metadata', 'callback_url', 'model', 'image_url',
@@ -451,7 +457,22 @@ export class VideoGenerator extends EventTarget {
     return this.request('GET', '/api/system/status', options);
   }
 
-  /** The MP4 (or `{variant: 'thumbnail'}`: the JPEG poster) as a Blob. */
+  /**
+   * GET /api/models: the served models, each with its trained sizes, `resolution_limits`,
+   * `fps`, `durations`, `max_duration`, `fits` and `formats`: offer choices from these.
+   */
+  async models(options = {}) {
+    const answer = await this.request('GET', '/api/models', options);
+    if (!answer || !Array.isArray(answer.models)) {
+      throw new UnexpectedResponseError('GET /api/models answered without a list of models', { status: 200, body: answer });
+    }
+    return answer.models;
+  }
+
+  /**
+   * The MP4 as a Blob; `{variant}`: 'thumbnail' the JPEG poster, 'preview' the animated
+   * WebP, 'webm' the WebM (when the job asked for it).
+   */
   async fetchVideo(videoId, options = {}) {
     const query = options.variant ? { variant: options.variant } : undefined;
     return this.request('GET', `/api/download/${encodeURIComponent(videoId)}`, {

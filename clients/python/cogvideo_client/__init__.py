@@ -32,7 +32,7 @@ from .errors import (
     UnexpectedResponse,
     ValidationError,
 )
-from .models import SystemStatus, Task, TaskPage
+from .models import ModelInfo, SystemStatus, Task, TaskPage
 from .retry import RetryPolicy, parse_retry_after, robust_api_call
 from .webhooks import WebhookVerificationError, verify_webhook
 
@@ -48,6 +48,7 @@ __all__ = [
     "ConnectionFailed",
     "JobCanceled",
     "JobFailed",
+    "ModelInfo",
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -64,10 +64,14 @@ class GenerateOptions(TypedDict, total=False):
     model: str
     image: str | bytes | os.PathLike[str]
     image_url: str
+    #: how the rendered frames become ``resolution``: "crop" (default), "pad" or "stretch"
     fit: str
+    #: "#rrggbb", "black" or "white" (used by fit="pad")
     pad_color: str
+    #: the delivered frame rate: one of the model's ``fps`` (``models()``)
     fps: int
-    formats: list[str]
+    #: ["mp4"] or ["mp4", "webm"]
+    formats: Sequence[str]
 
 
 IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
@@ -134,7 +138,11 @@ def generate_body(prompt: str | None, fields: Mapping[str, Any]) -> dict[str, An
             name, value = image_field(value)
             body[name] = value
         elif value is not None:
-            body[key] = dict(value) if isinstance(value, Mapping) else value
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, (list, tuple)):
+                value = list(value)
+            body[key] = value
     if "prompt" not in body and "template" not in body:
         raise ValueError("generate() needs a prompt or a template")
     return body
@@ -260,9 +268,13 @@ def content_length(response: httpx.Response) -> int | None:
         return None
 
 
+#: The file name ending of each ``?variant=`` of ``GET /api/download/{video_id}``.
+VARIANT_SUFFIXES = {"thumbnail": ".jpg", "preview": ".webp", "webm": ".webm"}
+
+
 def download_destination(path: Path, video_id: str, variant: str | None) -> Path:
     if path.is_dir():
-        suffix = ".jpg" if variant == "thumbnail" else ".mp4"
+        suffix = VARIANT_SUFFIXES.get(variant or "", ".mp4")
         return path / f"{video_id}{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path

@@ -21,7 +21,7 @@ import httpx
 
 from . import _core
 from .errors import APIError, JobCanceled, JobFailed, Timeout, UnexpectedResponse
-from .models import CANCELED, COMPLETED, FAILED, SystemStatus, Task, TaskPage
+from .models import CANCELED, COMPLETED, FAILED, ModelInfo, SystemStatus, Task, TaskPage
 from .retry import RetryPolicy, new_idempotency_key
 
 T = TypeVar("T")
@@ -234,6 +234,16 @@ def tasks(settings: Settings, filters: Mapping[str, Any]) -> Flow[TaskPage]:
 
 def system_status(settings: Settings) -> Flow[SystemStatus]:
     return SystemStatus.from_json((yield from json_object(settings, "GET", "/api/system/status")))
+
+
+def models(settings: Settings) -> Flow[list[ModelInfo]]:
+    """``GET /api/models``: each served model's sizes, frame rates, durations, fits, formats."""
+    response = yield from request(settings, "GET", "/api/models")
+    data = _core.parse_json(response)
+    items = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(m, dict) and m.get("id") for m in items):
+        raise UnexpectedResponse.of(response, "GET /api/models answered without a list of models")
+    return [ModelInfo.from_json(m) for m in items]
 
 
 def templates(settings: Settings) -> Flow[list[dict[str, Any]]]:

@@ -14,7 +14,7 @@ import httpx
 
 from . import _core, _flows
 from ._base import ClientBase
-from .models import SystemStatus, Task, TaskPage
+from .models import ModelInfo, SystemStatus, Task, TaskPage
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -141,6 +141,9 @@ class AsyncCogVideoClient(ClientBase[httpx.AsyncClient]):
 
     async def system_status(self) -> SystemStatus:
         return await self._run(_flows.system_status(self._settings))
+
+    async def models(self) -> list[ModelInfo]:
+        return await self._run(_flows.models(self._settings))
 
     async def templates(self) -> list[dict[str, Any]]:
         return await self._run(_flows.templates(self._settings))

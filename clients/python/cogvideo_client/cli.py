@@ -127,6 +127,10 @@ def _generation_options(args: argparse.Namespace) -> dict[str, Any]:
             "template": args.template,
             "variables": _key_values(args.var, "--var"),
             "metadata": _key_values(args.metadata, "--metadata"),
+            "fit": args.fit,
+            "pad_color": args.pad_color,
+            "fps": args.fps,
+            "formats": ["mp4", "webm"] if args.webm else None,
         }.items()
         if value is not None
     }
@@ -145,6 +149,14 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="faster draft preset (enhance_quality=false)",
     )
+    g.add_argument(
+        "--fit",
+        help="how the rendered frames become --resolution: crop (default), pad or stretch "
+        "(`cogvideo models` lists them)",
+    )
+    g.add_argument("--pad-color", help='"#rrggbb", black or white (for --fit pad)')
+    g.add_argument("--fps", type=int, help="delivered frame rate, one of the model's (`cogvideo models`)")
+    g.add_argument("--webm", action="store_true", help="a VP9 WebM too (with --out: saved next to the MP4)")
     g.add_argument("--template", help="prompt template slug")
     g.add_argument("--var", action="append", metavar="KEY=VALUE", help="template variable")
     g.add_argument("--metadata", action="append", metavar="KEY=VALUE", help="echoed back")
@@ -195,6 +207,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "cancel": ("cancel a queued or running job", ("task_id",), True),
     "tasks": ("list your jobs, newest first", (), True),
     "system": ("server status: model, device, queue, workers", (), True),
+    "models": ("the served models: sizes, frame rates, durations, fits, formats", (), True),
     "batch": ("one video per line of a file ('-': stdin)", (), True),
 }
 
@@ -363,6 +376,21 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     shown = json.dumps(value, default=str) if isinstance(value, (dict, list)) else value
                     out.write(f"{key}: {shown}\n")
             return 0
+        if cmd == "models":
+            models = client.models()
+            if args.json:
+                _print_json([m.raw for m in models], out)
+                return 0
+            for m in models:
+                sizes = ", ".join(m.trained_sizes) or json.dumps(m.trained_bounds)
+                limits = m.resolution_limits
+                out.write(
+                    f"{m.id}  profile {m.profile}  trained {sizes}  "
+                    f"sides {limits.get('min_side')}-{limits.get('max_side')} (x{limits.get('multiple')})  "
+                    f"fps {'/'.join(map(str, m.fps))}  durations {'/'.join(map(str, m.durations))}  "
+                    f"fits {'/'.join(m.fits)}  formats {'/'.join(m.formats)}\n"
+                )
+            return 0
         if cmd == "batch":
             return _batch(client, args, out, err)
     raise SystemExit(f"cogvideo: unknown command {cmd!r}")  # argparse stops this earlier
@@ -398,13 +426,20 @@ def _finish(
 ) -> int:
     done = _wait_with_bar(client, task, args.timeout, args.quiet, err)
     path = _download(client, done.video_id or "", args.out, args.quiet, err) if args.out else None
+    webm = None
+    if path is not None and done.webm_url:
+        webm = _download(client, done.video_id or "", str(path.with_suffix(".webm")), args.quiet, err, "webm")
     if args.json:
         data = dict(done.raw)
         if path is not None:
             data["path"] = str(path)
+        if webm is not None:
+            data["webm_path"] = str(webm)
         _print_json(data, out)
     else:
         out.write(f"{path if path is not None else done.video_id}\n")
+        if webm is not None:
+            out.write(f"{webm}\n")
     return 0
 
 

@@ -12,7 +12,7 @@ import httpx
 
 from . import _core, _flows
 from ._base import ClientBase
-from .models import SystemStatus, Task, TaskPage
+from .models import ModelInfo, SystemStatus, Task, TaskPage
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -100,9 +100,11 @@ class CogVideoClient(ClientBase[httpx.Client]):
 
         Options are the API's fields: ``duration``, ``resolution``, ``negative_prompt``,
         ``enhance_quality``, ``seed``, ``num_inference_steps``, ``guidance_scale``,
-        ``template`` + ``variables``, ``callback_url``, ``metadata``, ``model``, ``fit``,
-        ``fps``, ``formats``; ``image`` for an image-to-video model: a file path, bytes, a
-        data URL, or an http(s) URL the service fetches (sent as ``image_url``).
+        ``template`` + ``variables``, ``callback_url``, ``metadata``, ``model``, ``fit``
+        (``crop``, ``pad``, ``stretch``), ``pad_color``, ``fps`` (one of the model's, see
+        ``models()``) and ``formats`` (``["mp4", "webm"]`` for a WebM too); ``image`` for an
+        image-to-video model: a file path, bytes, a data URL, or an http(s) URL the service
+        fetches (sent as ``image_url``).
         ``idempotency_key``: pass your own (e.g. ``f"post-{post.id}-v{post.version}"``)
         to make the call idempotent across processes too; by default one key is
         made per call and reused by its retries.
@@ -167,7 +169,8 @@ class CogVideoClient(ClientBase[httpx.Client]):
         on_progress: DownloadProgress | None = None,
         resume: bool = True,
     ) -> Path:
-        """Stream the MP4 (``variant="thumbnail"``: the JPEG poster) to ``path``.
+        """Stream the MP4 (``variant=``: ``"thumbnail"`` the JPEG poster, ``"preview"`` the
+        animated WebP, ``"webm"`` the WebM) to ``path``.
 
         Bytes go to ``<path>.part`` first and are renamed when complete.  A
         dropped connection resumes from where it stopped with an HTTP Range
@@ -180,6 +183,11 @@ class CogVideoClient(ClientBase[httpx.Client]):
     def system_status(self) -> SystemStatus:
         """``GET /api/system/status``."""
         return self._run(_flows.system_status(self._settings))
+
+    def models(self) -> list[ModelInfo]:
+        """``GET /api/models``: what each served model accepts (trained sizes, size limits,
+        ``fps``, durations, ``fits``, ``formats``); offer choices from it."""
+        return self._run(_flows.models(self._settings))
 
     def templates(self) -> list[dict[str, Any]]:
         """``GET /api/templates``: the prompt templates this token may use."""

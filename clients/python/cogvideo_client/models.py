@@ -93,6 +93,10 @@ class Task(_RawMapping):
     video_id: str | None = None
     video_url: str | None = None
     thumbnail_url: str | None = None
+    #: the small animated WebP for hover previews (completed jobs)
+    preview_url: str | None = None
+    #: the VP9 WebM, when the job asked for ``formats=["mp4", "webm"]``
+    webm_url: str | None = None
     error: str | None = None
     error_code: str | None = None
     warnings: list[Any] = field(default_factory=list)
@@ -118,6 +122,8 @@ class Task(_RawMapping):
             video_id=_str(data.get("video_id")),
             video_url=_str(data.get("video_url")),
             thumbnail_url=_str(data.get("thumbnail_url")),
+            preview_url=_str(data.get("preview_url")),
+            webm_url=_str(data.get("webm_url")),
             error=_error_text(data.get("error")),
             error_code=_str(data.get("error_code")),
             warnings=list(data.get("warnings") or []),
@@ -152,6 +158,10 @@ class Task(_RawMapping):
             "negative_prompt",
             "duration",
             "resolution",
+            "render_resolution",
+            "fit",
+            "pad_color",
+            "formats",
             "width",
             "height",
             "num_frames",
@@ -246,5 +256,65 @@ class SystemStatus(_RawMapping):
             memory=data.get("memory"),
             disk=data.get("disk"),
             success_rate=_float(rate),
+            raw=data,
+        )
+
+
+def _ints(value: Any) -> list[int]:
+    return [n for n in (_int(v) for v in (value or [])) if n is not None]
+
+
+@dataclass(frozen=True)
+class ModelInfo(_RawMapping):
+    """One served model of ``GET /api/models``: what a client may offer for it.
+
+    ``trained_sizes`` are the sizes it renders at (empty when ``trained_bounds`` gives a
+    range instead); ``resolution_limits`` bound the delivered size (``min_side``,
+    ``max_side``, ``multiple``, ``max_pixels``); ``fps`` the delivered frame rates,
+    ``fits`` and ``formats`` the accepted values."""
+
+    id: str
+    profile: str | None = None
+    task: str | None = None
+    trained_sizes: list[str] = field(default_factory=list)
+    trained_bounds: dict[str, Any] | None = None
+    default_resolution: str | None = None
+    resolution_limits: dict[str, Any] = field(default_factory=dict)
+    native_fps: int | None = None
+    fps: list[int] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+    default_duration: int | None = None
+    max_duration: int | None = None
+    fits: list[str] = field(default_factory=list)
+    default_fit: str | None = None
+    formats: list[str] = field(default_factory=list)
+    loaded: bool | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelInfo:
+        data = dict(data)
+        given = data.get("trained")
+        trained: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        bounds = trained.get("bounds")
+        limits = data.get("resolution_limits")
+        loaded = data.get("loaded")
+        return cls(
+            id=str(data.get("id") or ""),
+            profile=_str(data.get("profile")),
+            task=_str(data.get("task")),
+            trained_sizes=[str(s) for s in trained.get("sizes") or []],
+            trained_bounds=dict(bounds) if isinstance(bounds, Mapping) else None,
+            default_resolution=_str(data.get("default_resolution")),
+            resolution_limits=dict(limits) if isinstance(limits, Mapping) else {},
+            native_fps=_int(data.get("native_fps")),
+            fps=_ints(data.get("fps")),
+            durations=_ints(data.get("durations")),
+            default_duration=_int(data.get("default_duration")),
+            max_duration=_int(data.get("max_duration")),
+            fits=[str(f) for f in data.get("fits") or []],
+            default_fit=_str(data.get("default_fit")),
+            formats=[str(f) for f in data.get("formats") or []],
+            loaded=loaded if isinstance(loaded, bool) else None,
             raw=data,
         )

@@ -46,16 +46,22 @@ def plain(chromium, pages):
 def test_generate_video_reports_progress_and_resolves_with_the_video_id(esm, cors_live, token, py_client):
     result = esm.evaluate(
         """async ([api, token, tiny]) => {
-            const g = new CogVideo.VideoGenerator(api, token, { pollInterval: 200 });
+            const [model] = await new CogVideo.VideoGenerator(api, token).models();
+            const fps = model.fps[model.fps.length - 1];  // the choices come from the service
+            const g = new CogVideo.VideoGenerator(api, token, { pollInterval: 200, fit: 'pad', fps });
             const events = [];
             g.addEventListener('progress', (e) => events.push(e.detail.status));
             const seen = [];
-            const videoId = await g.generateVideo({ prompt: 'a red fox in snow', ...tiny },
+            const videoId = await g.generateVideo({ prompt: 'a red fox in snow', ...tiny, formats: ['mp4', 'webm'] },
                 { onProgress: (s) => seen.push([s.status, s.progress]) });
             const blob = await g.fetchVideo(videoId);
             const head = new Uint8Array(await blob.slice(4, 8).arrayBuffer());
+            const bytes = async (variant, n) => Array.from(new Uint8Array(
+                await (await g.fetchVideo(videoId, { variant })).slice(0, n).arrayBuffer()));
             return { videoId, taskId: g.lastTaskId, seen, events, size: blob.size,
-                     ftyp: String.fromCharCode(...head) };
+                     ftyp: String.fromCharCode(...head), fps, fits: model.fits,
+                     webm: await bytes('webm', 4), preview: String.fromCharCode(...(await bytes('preview', 12))),
+                     urls: [g.lastStatus.preview_url, g.lastStatus.webm_url] };
         }""",
         [cors_live.url, token, TINY],
     )
@@ -64,6 +70,11 @@ def test_generate_video_reports_progress_and_resolves_with_the_video_id(esm, cor
     assert result["seen"][0] == ["queued", 0] and result["seen"][-1] == ["completed", 100]
     assert result["events"] == [s for s, _ in result["seen"]]
     assert result["ftyp"] == "ftyp" and result["size"] == status["video"]["size_bytes"]
+    assert result["fits"] == ["crop", "pad", "stretch"] and result["fps"] > 8
+    params = status.parameters
+    assert (params["fit"], params["fps"], params["formats"]) == ("pad", result["fps"], ["mp4", "webm"])
+    assert result["webm"] == [0x1A, 0x45, 0xDF, 0xA3] and result["preview"][8:12] == "WEBP"
+    assert result["urls"] == [status.preview_url, status.webm_url] and all(result["urls"])
     (post,) = [r for r in esm.sent if r[0] == "POST" and r[1].endswith("/api/generate")]
     uuid.UUID(post[2]["idempotency-key"])  # one key per logical call, sent cross-origin
 

@@ -122,7 +122,7 @@ def tsc():
 
 
 TYPED_USE = """
-import { VideoGenerator, TaskStatus, CogVideoError, ValidationError, UnexpectedResponseError } from 'cogvideo-client';
+import { VideoGenerator, TaskStatus, CogVideoError, ValidationError, UnexpectedResponseError, ModelInfo } from 'cogvideo-client';
 import { verifyWebhook, WebhookEvent } from 'cogvideo-client/webhooks';
 
 const g = new VideoGenerator('http://localhost:7860', 'token', { pollInterval: 1000 });
@@ -131,6 +131,12 @@ export async function use(): Promise<number> {
   const status: TaskStatus = await g.getStatus(videoId);
   let total: number = status.progress;
   for await (const task of g.iterTasks({ status: 'completed', limit: 10 })) total += task.progress;
+  const [model]: ModelInfo[] = await g.models();
+  await g.submit({ prompt: 'a fox', fit: model.fits[0], fps: model.fps[0], formats: ['mp4', 'webm'] });
+  const preview: Blob = await g.fetchVideo(videoId, { variant: 'preview' });
+  total += preview.size + (status.preview_url ? 1 : 0);
+  // @ts-expect-error not a fit
+  g.submit({ prompt: 'a fox', fit: 'squash' });
   const event: WebhookEvent = verifyWebhook('{}', { 'webhook-id': 'x' }, 'whsec_x');
   const failed: boolean = new ValidationError('x') instanceof CogVideoError && !(status instanceof UnexpectedResponseError);
   // Wrong uses must not type-check: if the types were `any`, these lines would be unused errors.

@@ -39,6 +39,27 @@ def test_generate_wait_out_writes_the_video(live, live_tokens, tmp_path):
     assert "queued " in run.stderr and "100%" in run.stderr and "completed" in run.stderr
 
 
+def test_models_then_generate_with_fit_fps_and_webm(live, live_tokens, tmp_path):
+    token = live_tokens["owner"]
+    listed = cogvideo(live, token, "models", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (model,) = json.loads(listed.stdout)
+    fps = str(model["fps"][1])
+    shown = cogvideo(live, token, "models")
+    assert shown.returncode == 0 and f"fps {'/'.join(map(str, model['fps']))}" in shown.stdout
+
+    run = cogvideo(live, token, "generate", "a paper boat", *TINY_ARGS, "--fit", "pad", "--pad-color", "white",
+                   "--fps", fps, "--webm", "--out", "boat.mp4", "--json", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert body["params"]["fit"] == "pad" and body["params"]["fps"] == int(fps)
+    assert body["path"] == "boat.mp4" and body["webm_path"] == "boat.webm"
+    assert (tmp_path / "boat.webm").read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+
+    bad = cogvideo(live, token, "generate", "a paper boat", *TINY_ARGS, "--fit", "squash")
+    assert bad.returncode == 2 and "fit" in bad.stderr
+
+
 def test_generate_then_status_and_wait(live, live_tokens, tmp_path):
     token = live_tokens["owner"]
     queued = cogvideo(live, token, "generate", "a quiet harbour", *TINY_ARGS, "--metadata", "post_id=7")

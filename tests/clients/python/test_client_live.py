@@ -76,6 +76,28 @@ def test_generate_wait_download_happy_path(client, tmp_path):
     assert poster.name == f"{done.video_id}.jpg" and poster.read_bytes()[:2] == b"\xff\xd8"
 
 
+def test_fit_fps_and_webm_pass_through_with_choices_from_models(client, tmp_path):
+    (model,) = client.models()
+    assert model.id and model.fits == ["crop", "pad", "stretch"] and model.formats == ["mp4", "webm"]
+    assert model.native_fps in model.fps and len(model.fps) > 1 and model.resolution_limits["multiple"]
+    faster = max(model.fps)  # an interpolated rate, taken from the service, not assumed
+    task = client.generate(
+        "a lighthouse at dusk", fit="pad", pad_color="#102030", fps=faster, formats=("mp4", "webm"), **TINY
+    )
+    done = client.wait(task, timeout=180)
+    params = done.parameters
+    assert (params["fit"], params["fps"], params["formats"]) == ("pad", faster, ["mp4", "webm"])
+    assert params["resolution"] == "64x64" and params["render_resolution"]
+    assert done.preview_url and done.webm_url and done.webm_url != done.video_url
+    webm = client.download(done, tmp_path, variant="webm")
+    assert webm.name == f"{done.video_id}.webm" and webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+    preview = client.download(done, tmp_path, variant="preview").read_bytes()
+    assert preview[:4] == b"RIFF" and preview[8:12] == b"WEBP"
+    with pytest.raises(ValidationError) as exc:
+        client.generate("a lighthouse", fit="squash", fps=model.native_fps + 1, **TINY)
+    assert {"fit", "fps"} <= set(exc.value.fields)
+
+
 def test_article_call_shapes_work_on_the_client(client):
     # Section 5.1's api_client.generate_video(prompt) -> task id, then a video id.
     task_id = client.generate_video("waves on a beach at sunset", **TINY)
@@ -195,7 +217,8 @@ def test_async_client_with_batch_processor(live, live_tokens, tmp_path):
 
     async def main():
         async with AsyncCogVideoClient(live.url, live_tokens["owner"], poll_interval=0.2, retry=FAST_RETRY) as aclient:
-            one = await aclient.generate("a lantern festival", **TINY)
+            (model,) = await aclient.models()
+            one = await aclient.generate("a lantern festival", fit="stretch", fps=model.fps[-1], **TINY)
             assert (await aclient.status(one)).task_id == one.task_id
             processor = BatchVideoProcessor(
                 aclient, max_concurrent=2, on_progress=reports.append, poll_interval=0.2, **TINY
@@ -214,7 +237,8 @@ def test_async_client_with_batch_processor(live, live_tokens, tmp_path):
             return result, done_one, whole.read_bytes(), resumed.read_bytes(), sent
 
     result, done_one, whole, resumed, sent = asyncio.run(main())
-    assert done_one.video_id
+    assert done_one.video_id and done_one.preview_url and done_one.webm_url is None
+    assert done_one.parameters["fit"] == "stretch" and done_one.parameters["fps"] > 8
     assert resumed == whole and hashlib.sha256(whole).hexdigest() == done_one["video"]["sha256"]
     assert sent[-1] == len(whole)
     assert sorted(e["prompt"] for e in result["completed"]) == ["a koi pond in the rain", "a neon city street at night"]

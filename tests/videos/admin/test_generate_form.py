@@ -3,6 +3,8 @@ source="admin" owned by whoever generated it."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -34,6 +36,22 @@ def test_generate_creates_an_admin_job_for_the_user(editor, editor_client):
     assert (job.owner, job.source, job.prompt) == (editor, "admin", "a fox in snow")
     assert job.params["seed"] == 77 and job.params["resolution"] == "64x64"
     assert job.params["enhance_quality"] is False and job.params["num_inference_steps"] == 2
+
+
+def test_fit_and_frame_rate_choices_come_from_the_model_listing(editor, editor_client):
+    (model,) = editor_client.get("/api/models").json()["models"]  # what API clients are offered
+    html = editor_client.get(URL).content.decode()
+    fits = re.findall(r'<option value="(\w+)">\w+</option>', html.split('id="id_fit"')[1].split("</select>")[0])
+    rates = re.findall(r'<option value="(\d+)">', html.split('id="id_fps"')[1].split("</select>")[0])
+    assert fits == model["fits"] and [int(r) for r in rates] == model["fps"]
+
+    editor_client.post(URL, {"prompt": "a fox", "duration": "1", "resolution": "64x64", "fit": "pad",
+                             "pad_color": "#102030", "fps": str(model["fps"][-1]), "webm": "on"})  # fmt: skip
+    job = VideoJob.objects.get()
+    assert (job.params["fit"], job.params["fps"], job.params["formats"]) == ("pad", model["fps"][-1], ["mp4", "webm"])
+    assert job.params["pad_color"] == "#102030"
+    bad = editor_client.post(URL, {"prompt": "a fox", "fit": "squash", "fps": "7"}).content.decode()
+    assert "Select a valid choice. squash" in bad and "Select a valid choice. 7" in bad
 
 
 def test_generate_from_a_template_with_variables(editor, editor_client):

@@ -36,6 +36,9 @@ def test_list_shows_poster_status_badge_progress_and_generation_time(editor, edi
     video = Video.objects.get(job=job)
     html = editor_client.get(LIST_URL).content.decode()
     assert f'src="/api/download/{video.id}?variant=thumbnail"' in html
+    # The poster shows the animated WebP preview on hover.
+    assert f'data-preview="/api/download/{video.id}?variant=preview"' in html and "videos/hover_preview.js" in html
+    assert editor_client.get(f"/api/download/{video.id}?variant=preview").status_code == 200
     assert '<span class="cv-badge cv-completed">Completed</span>' in html
     assert '<progress class="cv-progress" max="100" value="100"' in html
     seconds = (job.finished_at - job.started_at).total_seconds()

@@ -57,6 +57,10 @@ def test_page_has_labelled_controls_and_templates(owner_browser):
         assert f'id="{control}"' in html
     assert '<option value="6" selected>6 s</option>' in html
     assert '<option value="64x64">' in html  # a resolution suggestion
+    (model,) = owner_browser.get("/api/models").json()["models"]  # fits and rates as the API lists them
+    fits = re.findall(r'<option value="(\w+)"', html.split('id="fit"')[1].split("</select>")[0])
+    rates = re.findall(r'<option value="(\d+)"', html.split('id="fps"')[1].split("</select>")[0])
+    assert fits == model["fits"] and [int(r) for r in rates] == model["fps"]
     assert 'id="job-progress"' in html and 'role="alert"' in html
     data = json.loads(re.search(r'<script id="templates-data" type="application/json">(.*?)</script>', html).group(1))
     assert [t["slug"] for t in data] == ["product"] and data[0]["placeholders"] == ["product"]
@@ -79,6 +83,8 @@ def test_gallery_shows_own_videos_with_play_download_and_rerun(owner, stranger, 
     html = owner_browser.get("/").content.decode()
     assert "my lighthouse" in html and "secret castle" not in html
     assert f'src="/api/download/{video.id}" poster="/api/download/{video.id}?variant=thumbnail"' in html
+    # The poster plays the animated WebP preview on hover; the MP4 loads only on Play.
+    assert f'data-preview="/api/download/{video.id}?variant=preview"' in html and "videos/hover_preview.js" in html
     assert f'href="/api/download/{video.id}" download="{video.id}.mp4"' in html
     assert "seed 31" in html
     assert 'data-seed="same">Same seed again</button>' in html and 'data-seed="new">New seed</button>' in html

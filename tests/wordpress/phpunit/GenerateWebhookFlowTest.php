@@ -18,10 +18,29 @@ class GenerateWebhookFlowTest extends CogVideoXTestCase {
 		$before = get_post( $post );
 		$this->login( 'author1' );
 
-		$response = $this->rest( 'POST', "/posts/$post/generate", self::tiny( array( 'prompt' => 'A red kite over green hills' ) ) );
+		// Fit and frame rate from the service's own listing (GET /api/models), sent with the job.
+		delete_transient( CogVideoX_API_Client::LIMITS_TRANSIENT );
+		$limits = CogVideoX_Settings::limits();
+		$models = $this->service( 'GET', '/api/models' );
+		$this->assertSame( $models['body']['models'][0]['fps'], $limits['fps_choices'] );
+		$this->assertSame( $models['body']['models'][0]['fits'], $limits['fits'] );
+		$fps = max( $limits['fps_choices'] );
+		ob_start();
+		cogvideox()->render_meta_box( get_post( $post ) );
+		$box = ob_get_clean();
+		foreach ( $limits['fits'] as $fit ) {
+			$this->assertStringContainsString( '<option value="' . $fit . '"', $box, 'the meta box offers ' . $fit );
+		}
+		$this->assertStringContainsString( '<option value="' . $fps . '"', $box, 'and the interpolated rate' );
+		$refused = $this->rest( 'POST', "/posts/$post/generate", self::tiny( array( 'prompt' => 'x', 'fit' => 'squash' ) ) );
+		$this->assertSame( 400, $refused->get_status() );
+		$this->assertStringContainsString( implode( ', ', $limits['fits'] ), $refused->as_error()->get_error_message() );
+
+		$response = $this->rest( 'POST', "/posts/$post/generate", self::tiny( array( 'prompt' => 'A red kite over green hills', 'fit' => 'pad', 'fps' => $fps ) ) );
 		$this->assertSame( 201, $response->get_status(), wp_json_encode( $response->get_data() ) );
 		$state = $response->get_data();
 		$task  = $state['task_id'];
+		$this->assertSame( array( 'pad', $fps ), array( $state['params']['fit'], $state['params']['fps'] ), 'the service got the fit and rate' );
 		$this->assertNotEmpty( $task );
 		$this->assertContains( $state['status'], array( 'queued', 'processing' ) );
 		$this->assertSame( rest_url( 'cogvideox/v1/webhook' ), $state['params']['callback_url'], 'the job carries this site\'s webhook URL' );
@@ -65,6 +84,16 @@ class GenerateWebhookFlowTest extends CogVideoXTestCase {
 		$this->run_cron(); // The import event finds the task's video already there and links it.
 		$this->assertSame( array( $video ), $this->attachments_for_task( $task ), 'still exactly one video' );
 		$this->assertCount( 1, $this->attachments_for_task( $task, 'poster' ), 'and one poster' );
+		$previews = $this->attachments_for_task( $task, 'preview' );
+		$this->assertCount( 1, $previews, 'and one animated WebP preview' );
+		$this->assertSame( $previews[0], (int) $this->fresh_meta( $post, '_cogvideox_preview_id' ) );
+
+		// The posts list's Video column: the poster, with the preview on hover.
+		$cell = CogVideoX_Posts_List::poster_html( $post );
+		$this->assertStringContainsString( 'data-preview="' . esc_url( wp_get_attachment_url( $previews[0] ) ) . '"', $cell );
+		$webp = $this->http( 'GET', wp_parse_url( wp_get_attachment_url( $previews[0] ), PHP_URL_PATH ) );
+		$this->assertSame( 200, wp_remote_retrieve_response_code( $webp ) );
+		$this->assertSame( 'WEBP', substr( wp_remote_retrieve_body( $webp ), 8, 4 ) );
 		$this->assertSame( $video, (int) $this->fresh_meta( $post, '_cogvideox_attachment_id' ) );
 
 		// The service's retry of the same delivery is ignored too (same webhook-id): covered in WebhookTest.

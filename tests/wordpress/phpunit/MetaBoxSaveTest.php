@@ -36,7 +36,9 @@ class MetaBoxSaveTest extends CogVideoXTestCase {
 
 	public function test_ticked_checkbox_with_valid_nonce_starts_a_job_on_save() {
 		$post = $this->new_post( 'author1' );
-		$this->submit_meta_box( 'author1' );
+		// The fit and frame rate selectors next to resolution, with the service's choices.
+		$fps = max( CogVideoX_Settings::limits()['fps_choices'] );
+		$this->submit_meta_box( 'author1', array( 'cogvideox_fit' => 'stretch', 'cogvideox_fps' => (string) $fps ) );
 		$started = microtime( true );
 		$this->save( $post );
 		$this->assertLessThan( 3, microtime( true ) - $started, 'saving does not wait for the service' );
@@ -61,6 +63,10 @@ class MetaBoxSaveTest extends CogVideoXTestCase {
 		$params = json_decode( $this->fresh_meta( $post, '_cogvideox_params' ), true );
 		$this->assertSame( self::tiny()['duration'], $params['duration'] );
 		$this->assertSame( self::tiny()['resolution'], $params['resolution'] );
+		$this->assertSame( array( 'stretch', $fps ), array( $answer['body']['params']['fit'], $answer['body']['params']['fps'] ) );
+		ob_start();
+		cogvideox()->render_meta_box( get_post( $post ) );
+		$this->assertMatchesRegularExpression( '/<option value="stretch"\s+selected/', ob_get_clean(), 'shown again as chosen' );
 		$this->assertTrue( (bool) wp_next_scheduled( CogVideoX_Cron::HOOK ), 'WP-Cron polling is scheduled' );
 
 		// The request's key is kept: sent again (a retry, the editor's poll racing WP-Cron),

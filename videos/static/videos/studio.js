@@ -286,7 +286,14 @@
   }
 
   function setPlaying(video, playing) {
-    const button = video.closest(".gallery-card").querySelector(".play-toggle");
+    const card = video.closest(".gallery-card");
+    const button = card.querySelector(".play-toggle");
+    const poster = card.querySelector(".gallery-poster");
+    if (playing && poster) {
+      // A card with a hover preview shows the MP4 only once Play is pressed.
+      poster.hidden = true;
+      video.hidden = false;
+    }
     if (playing) video.play().catch(() => {});
     else video.pause();
     button.textContent = playing ? "Pause" : "Play";

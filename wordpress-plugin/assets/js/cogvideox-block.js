@@ -169,6 +169,8 @@
 					template: attributes.template || undefined,
 					duration: attributes.duration || undefined,
 					resolution: attributes.resolution || undefined,
+					fit: attributes.fit || undefined,
+					fps: attributes.fps || undefined,
 				},
 			} )
 				.then( function ( state ) {
@@ -225,6 +227,33 @@
 						placeholder: '720x480',
 						onChange: function ( value ) {
 							setAttributes( { resolution: value } );
+						},
+					} ),
+					// Fit and frame rate: the choices the service lists (GET /api/models via
+					// the plugin's /limits), nothing built in; empty: the service's default.
+					el( C.SelectControl, {
+						label: __( 'Fit', 'cogvideox' ),
+						help: __( 'How the rendered frames become the resolution: crop, pad (letterbox) or stretch.', 'cogvideox' ),
+						value: attributes.fit || '',
+						options: [ { value: '', label: limits && limits.default_fit ? sprintf( /* translators: %s: the service's default fit */ __( 'Service default (%s)', 'cogvideox' ), limits.default_fit ) : __( 'Service default', 'cogvideox' ) } ].concat(
+							( ( limits && limits.fits ) || [] ).map( function ( fit ) {
+								return { value: fit, label: fit };
+							} )
+						),
+						onChange: function ( value ) {
+							setAttributes( { fit: value } );
+						},
+					} ),
+					el( C.SelectControl, {
+						label: __( 'Frame rate', 'cogvideox' ),
+						value: attributes.fps ? String( attributes.fps ) : '',
+						options: [ { value: '', label: limits ? sprintf( /* translators: %d: native frame rate */ __( 'Native (%d fps)', 'cogvideox' ), limits.fps ) : __( 'Native', 'cogvideox' ) } ].concat(
+							( ( limits && limits.fps_choices ) || [] ).map( function ( rate ) {
+								return { value: String( rate ), label: rate + ' fps' };
+							} )
+						),
+						onChange: function ( value ) {
+							setAttributes( { fps: parseInt( value, 10 ) || undefined } );
 						},
 					} )
 				)

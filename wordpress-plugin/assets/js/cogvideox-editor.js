@@ -28,6 +28,8 @@
 		useTitle: el( 'cogvideox-use-title' ),
 		duration: el( 'cogvideox-duration' ),
 		resolution: el( 'cogvideox-resolution' ),
+		fit: el( 'cogvideox-fit' ),
+		fps: el( 'cogvideox-fps' ),
 		quality: el( 'cogvideox-enhance-quality' ),
 		generate: el( 'cogvideox-generate' ),
 		cancel: el( 'cogvideox-cancel' ),
@@ -213,6 +215,9 @@
 				prompt: ui.prompt.value.trim() || undefined,
 				duration: parseInt( ui.duration.value, 10 ) || undefined,
 				resolution: ui.resolution.value.trim() || undefined,
+				// Empty: the service's default (crop, the native rate); the choices are its own.
+				fit: ( ui.fit && ui.fit.value ) || undefined,
+				fps: ( ui.fps && parseInt( ui.fps.value, 10 ) ) || undefined,
 				enhance_quality: template && ! touched.quality ? undefined : !! ui.quality.checked,
 				template: ui.template.value || undefined,
 			},
