@@ -7,7 +7,7 @@ against them without loading anything.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -214,31 +214,8 @@ TINY = ModelProfile(
 
 # Image-to-video. 5b-I2V has a learned position embedding of 720x480 (diffusers raises on any
 # other size): 720x480 only, like 5b. 1.5-I2V has 1.5's rotary embedding and its bounds.
-COGVIDEOX_5B_I2V = ModelProfile(
-    name="cogvideox-5b-i2v",
-    native_width=720,
-    native_height=480,
-    fps=8,
-    max_frames=49,
-    cuda_dtype="bfloat16",
-    scheduler="CogVideoXDPMScheduler",
-    use_dynamic_cfg=True,
-    trained_sizes=((720, 480),),
-    kind=IMAGE_TO_VIDEO,
-)
-COGVIDEOX_15_5B_I2V = ModelProfile(
-    name="cogvideox1.5-5b-i2v",
-    native_width=1360,
-    native_height=768,
-    fps=16,
-    max_frames=161,
-    cuda_dtype="bfloat16",
-    scheduler="CogVideoXDPMScheduler",
-    use_dynamic_cfg=True,
-    trained_bounds=SizeBounds(short_min=768, short_max=768, long_min=768, long_max=1360),
-    trained_frame_counts=(81, 161),
-    kind=IMAGE_TO_VIDEO,
-)
+COGVIDEOX_5B_I2V = replace(COGVIDEOX_5B, name="cogvideox-5b-i2v", kind=IMAGE_TO_VIDEO)
+COGVIDEOX_15_5B_I2V = replace(COGVIDEOX_15_5B, name="cogvideox1.5-5b-i2v", kind=IMAGE_TO_VIDEO)
 # The tiny random image-to-video model keeps 5b-I2V's rule (a learned position embedding, so
 # one trained size) at a size that runs in seconds on a CPU: 64x64. Delivered sizes and fps
 # are 2b's; a request of another size renders 64x64 and is fitted, input image and output.
