@@ -20,7 +20,8 @@ def submit(client, **overrides) -> str:
 
 
 def test_progress_moves_from_queued_through_processing_to_completed(live, owner_http):
-    task_id = submit(owner_http, resolution="128x128", num_inference_steps=60)
+    # Denoising must outlast a few progress writes (one per 0.5 s) on a fast, idle machine too.
+    task_id = submit(owner_http, resolution="256x256", num_inference_steps=100)
     seen = []
     body = live.wait_for(owner_http, task_id, until=lambda b: seen.append(b) or b["status"] == "completed")
     processing = [b for b in seen if b["status"] == "processing"]
