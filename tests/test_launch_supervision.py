@@ -26,7 +26,9 @@ def launch(data_dir, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "launch.py", "--port", str(port), "--model", "tiny-random", "--data-dir", str(data_dir)],
         cwd=ROOT,
-        env={**env, "PYTHONUNBUFFERED": "1", "COGVIDEO_PRELOAD_MODEL": "0"},
+        # A killed worker's last heartbeat counts as live until it is stale: 10 s here, not 60,
+        # so "exactly one live worker" is decided soon (an orphan that ran on would beat on).
+        env={**env, "PYTHONUNBUFFERED": "1", "COGVIDEO_PRELOAD_MODEL": "0", "COGVIDEO_STALE_AFTER_SECONDS": "10"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

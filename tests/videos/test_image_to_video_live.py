@@ -36,8 +36,11 @@ def service(session_dir):
     service.wait_until_up()
     yield service
     # Both GPU clusters stop at once (each finishes its running job), then the rest in order.
-    for name in [name for name in service.processes.children if name.startswith("cluster")]:
-        service.processes.children[name].send_signal(signal.SIGTERM)
+    clusters = [child for name, child in service.processes.children.items() if name.startswith("cluster")]
+    for child in clusters:
+        child.send_signal(signal.SIGTERM)
+    for child in clusters:  # one SIGTERM each: stop() below finds them exited
+        child.wait(60)
     service.stop()
 
 
