@@ -24,9 +24,16 @@ def session_dir() -> Path:
     return _SESSION_DIR
 
 
+# The session's live service serves a text and an image-to-video model, each with its own
+# worker cluster, as an installation with both checkpoints would (launch.py --model ... --model
+# ...): the studio, the clients and WordPress are tested against both kinds.
+LIVE_MODELS = ("tiny-random", "tiny-random-i2v")
+
+
 @pytest.fixture(scope="session")
 def live(session_dir):
-    service = LiveService(session_dir / "live").start()
+    service = LiveService(session_dir / "live", extra_env={"COGVIDEO_WORKER_MODELS": ",".join(LIVE_MODELS)}).start()
+    service.start_model_cluster(LIVE_MODELS[1])
     yield service
     service.stop()
 
