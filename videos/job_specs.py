@@ -144,7 +144,7 @@ def parse_generate_request(data) -> JobSpec:
         raise ValidationError({"non_field_errors": ["No data provided"]})
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-    errors: dict[str, list[str]] = {name: ["Unknown field."] for name in sorted(set(data) - set(REQUEST_FIELDS))}
+    errors: dict[str, list] = {name: ["Unknown field."] for name in sorted(set(data) - set(REQUEST_FIELDS))}
     clean: dict = {}
     for name, check in REQUEST_FIELDS.items():
         if name not in data:
@@ -157,7 +157,7 @@ def parse_generate_request(data) -> JobSpec:
         spec = _resolve(clean)
     except ValidationError as exc:
         # A field with a type error keeps that error (its value was not checked further).
-        errors = {**exc.message_dict, **errors}
+        errors = {**exc.error_dict, **errors}  # error_dict: the codes stay (validation.IMAGE_TYPE)
     if errors:
         order = [*sorted(set(data) - set(REQUEST_FIELDS)), *REQUEST_FIELDS]
         raise ValidationError(
@@ -306,7 +306,7 @@ def _check_image_fields(data: dict, model: str, profile: ModelProfile, errors: d
         errors["image"] = ["Give image or image_url, not both."]
     elif profile.takes_image and not given:
         errors["image"] = [
-            f"{model_label(model)} is an image-to-video model: give an image (a data URL) or an image_url."
+            f"{model_label(model)} is an image-to-video model: give an image (a file or a data URL) or an image_url."
         ]
     elif given and not profile.takes_image:
         takers = [model_label(m) for m in served_models() if profile_for(m).takes_image]
@@ -317,8 +317,10 @@ def _check_image_fields(data: dict, model: str, profile: ModelProfile, errors: d
 
 def _input_image(data: dict, name: str) -> InputImage:
     try:
+        if name == "image" and isinstance(data["image"], bytes):
+            return check_image_bytes(data["image"], field="image", source="upload")
         if name == "image":
             return check_image_bytes(decode_data_url(data["image"]), field="image", source="data_url")
         return fetch_image_url(data["image_url"])
     except ValidationError as exc:
-        raise ValidationError({name: exc.messages}) from None
+        raise ValidationError({name: exc.error_list}) from None

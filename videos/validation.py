@@ -280,8 +280,12 @@ def json_field(*, checks=(), object_only: bool = False):
 # COGVIDEO_MAX_IMAGE_BYTES and COGVIDEO_MAX_IMAGE_PIXELS (checked from the header, before
 # decoding, so a decompression bomb is refused without being expanded), sides at least
 # COGVIDEO_MIN_IMAGE_SIDE, and decodable to the end (a truncated file is refused).
+# Two refusals carry a code the API answers with its own status: IMAGE_TOO_LARGE (413) and
+# IMAGE_TYPE (415); every other bad image is a 400.
+IMAGE_TOO_LARGE, IMAGE_TYPE = "image_too_large", "image_type"
 
 IMAGE_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
+IMAGE_FORMAT_NAMES = "PNG, JPEG or WebP"
 DATA_URL_RE = re.compile(r"^data:([^,;]*)((?:;[^,;]*)*),", re.IGNORECASE)
 BASE64_RE = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
 
@@ -295,7 +299,7 @@ class InputImage:
     width: int
     height: int
     sha256: str
-    source: str  # "data_url" or "image_url"
+    source: str  # "data_url", "upload" (a form's file part) or "image_url"
 
     @property
     def content_type(self) -> str:
@@ -318,9 +322,12 @@ class InputImage:
 
 def image_field(value):
     """The `image` field's type check: a string (the data URL is decoded and judged later,
-    once the rest of the request is known to be good)."""
-    if value is None or value == "":
+    once the rest of the request is known to be good), or the bytes of a form's file part
+    (videos/api/form_requests.py; a JSON body cannot give bytes)."""
+    if value is None or value == "" or value == b"":
         return None
+    if isinstance(value, bytes):
+        return value
     if not isinstance(value, str):
         raise ValidationError('Must be a string: a data URL such as "data:image/png;base64,iVBOR...".')
     return value.strip()
@@ -339,7 +346,7 @@ def decode_data_url(value: str, *, field: str = "image") -> bytes:
     payload = b"".join(payload.split())  # line breaks are allowed in base64
     limit = settings.COGVIDEO_MAX_IMAGE_BYTES
     if len(payload) * 3 // 4 > limit + 2:
-        raise ValidationError(f"{field} is larger than {limit} bytes.")
+        raise ValidationError(f"{field} is larger than {limit} bytes.", code=IMAGE_TOO_LARGE)
     if len(payload) % 4 or not BASE64_RE.match(payload):
         raise ValidationError(f"{field} is not valid base64.")
     import base64
@@ -357,8 +364,8 @@ def check_image_bytes(content: bytes, *, field: str, source: str) -> InputImage:
 
     limit = settings.COGVIDEO_MAX_IMAGE_BYTES
     if len(content) > limit:
-        raise ValidationError(f"{field} is larger than {limit} bytes.")
-    formats = "PNG, JPEG or WebP"
+        raise ValidationError(f"{field} is larger than {limit} bytes.", code=IMAGE_TOO_LARGE)
+    formats = IMAGE_FORMAT_NAMES
     max_pixels = settings.COGVIDEO_MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
@@ -376,7 +383,7 @@ def check_image_bytes(content: bytes, *, field: str, source: str) -> InputImage:
                 raise ValidationError(f"{field} is {width}x{height}; each side must be at least {smallest} pixels.")
             image.load()  # decodes to the end: a truncated or corrupt file fails here
     except UnidentifiedImageError:
-        raise ValidationError(f"{field} is not a {formats} image.") from None
+        raise ValidationError(f"{field} is not a {formats} image.", code=IMAGE_TYPE) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(f"{field} has too many pixels (at most {max_pixels}).") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -403,5 +410,5 @@ def fetch_image_url(url: str) -> InputImage:
             field="image_url",
         )
     except egress.EgressError as exc:
-        raise ValidationError(str(exc)) from None
+        raise ValidationError(str(exc), code=IMAGE_TOO_LARGE if exc.rule == "size" else None) from None
     return check_image_bytes(response.content, field="image_url", source="image_url")

@@ -71,6 +71,17 @@ def submit(client, body: dict) -> dict:
     return response.json()
 
 
+YELLOW_JPEG = solid_png((250, 200, 0), size=(80, 60), fmt="JPEG")
+
+
+def submit_form(client, fields: dict, image: bytes) -> dict:
+    """multipart/form-data: the fields as text, the image as a file part."""
+    form = {key: str(value) for key, value in fields.items()}
+    response = client.post("/api/generate", data=form, files={"image": ("photo.jpg", image, "image/jpeg")})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 @pytest.fixture(scope="module")
 def image_jobs(service, owner) -> dict:
     """Red, blue (same prompt and seed), green by image_url, and red again: all completed."""
@@ -80,17 +91,18 @@ def image_jobs(service, owner) -> dict:
             submit(owner, image_job(data_url(red), seed=11)),
             submit(owner, image_job(data_url(blue), seed=11)),
             submit(owner, image_job(image_url=server.url + "/green.png", fit="pad", seed=11)),
+            submit_form(owner, image_job(seed=11), YELLOW_JPEG),
         ]
         done = {
             name: service.wait_for(owner, job["task_id"])
-            for name, job in zip(("red", "blue", "green"), first, strict=True)
+            for name, job in zip(("red", "blue", "green", "yellow"), first, strict=True)
         }
     done["red_again"] = service.wait_for(owner, submit(owner, image_job(data_url(red), seed=11))["task_id"])
     return {"bytes": {"red": red}, **done}
 
 
 def test_image_jobs_complete_with_their_input_fitted_to_the_trained_size(image_jobs):
-    for name in ("red", "blue", "green"):
+    for name in ("red", "blue", "green", "yellow"):
         job = image_jobs[name]
         assert job["status"] == "completed", job
         assert job["model"] == "tiny-random-i2v"
@@ -100,6 +112,15 @@ def test_image_jobs_complete_with_their_input_fitted_to_the_trained_size(image_j
         "sha256": None, "format": "png", "width": 64, "height": 96, "bytes": len(solid_png((0, 200, 0), size=(64, 96))),
         "source": "image_url", "fitted_to": "64x64", "fit": "pad",
     }  # fmt: skip
+    uploaded = image_jobs["yellow"]["params"]["image"]
+    assert (uploaded["source"], uploaded["format"], uploaded["bytes"]) == ("upload", "jpeg", len(YELLOW_JPEG))
+
+
+def test_an_upload_of_a_type_not_taken_is_415_over_http(owner):
+    gif = solid_png(fmt="GIF")
+    response = owner.post("/api/generate", data={"prompt": "x", "model": "tiny-random-i2v"}, files={"image": gif})
+    assert response.status_code == 415, response.text
+    assert "not a PNG, JPEG or WebP" in response.json()["error"]["fields"]["image"][0]
 
 
 def test_the_image_conditions_the_video_and_is_part_of_the_reuse_key(image_jobs):
@@ -135,9 +156,9 @@ def test_text_and_image_jobs_run_on_their_own_workers(service, owner, image_jobs
     def runs_by_model() -> dict:
         return {worker["model"]: worker["pipeline_runs"] for worker in system_status()["workers"]["list"]}
 
-    # Each worker ran only its model's jobs: one text job, three image jobs (the fourth was
+    # Each worker ran only its model's jobs: one text job, four image jobs (the fifth was
     # reused). The counts come with each worker's next heartbeat.
-    expected = {"tiny-random": 1, "tiny-random-i2v": 3}
+    expected = {"tiny-random": 1, "tiny-random-i2v": 4}
     eventually(lambda: runs_by_model() == expected, timeout=10, what=f"pipeline runs {expected}")
     status = system_status()
     models = {entry["id"]: entry for entry in owner.get("/api/models").json()["models"]}

@@ -95,6 +95,13 @@ class TrainedSizesSerializer(serializers.Serializer):
     )
 
 
+class ImageLimitsSerializer(serializers.Serializer):
+    types = serializers.ListField(child=serializers.CharField(), help_text="Image types taken (judged by the bytes).")
+    max_bytes = serializers.IntegerField()
+    max_pixels = serializers.IntegerField()
+    min_side = serializers.IntegerField()
+
+
 class ModelInfoSerializer(serializers.Serializer):
     id = serializers.CharField()
     profile = serializers.CharField()
@@ -113,6 +120,9 @@ class ModelInfoSerializer(serializers.Serializer):
     fits = serializers.ListField(child=serializers.CharField())
     default_fit = serializers.CharField()
     formats = serializers.ListField(child=serializers.CharField())
+    image_limits = ImageLimitsSerializer(
+        allow_null=True, help_text="An image-to-video model's input image; null otherwise."
+    )
     live_workers = serializers.IntegerField(help_text="Live workers serving this model now.")
     served_now = serializers.BooleanField(help_text="Whether a live worker serves it (else its jobs wait).")
     loaded = serializers.BooleanField(help_text="Whether a live worker has it loaded.")

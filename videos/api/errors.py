@@ -74,7 +74,9 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _flatten(exc.detail)}
-        response.data = error_body(400, "The request has invalid fields.", "validation_error", fields)
+        # 400, or 413/415 for an image refused for its size or type (api/serializers.refusal)
+        code = "validation_error" if exc.status_code == 400 else CODES[exc.status_code]
+        response.data = error_body(exc.status_code, "The request has invalid fields.", code, fields)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(exc, "default_code", None)

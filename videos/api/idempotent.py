@@ -48,10 +48,14 @@ def idempotent_response(request, scope: str, fingerprint: str, produce: Callable
     return response
 
 
-def generate_response(request, spec: JobSpec, *, source: str) -> Response:
-    """Create the job `spec` describes (once per key) and answer its status body."""
+def generate_response(request, spec: JobSpec, *, source: str, body: dict | None = None) -> Response:
+    """Create the job `spec` describes (once per key) and answer its status body. `body` is
+    the request as fields (a form's, videos/api/form_requests.py), else request.data."""
     key = stored_key(request, idempotency_key(request))
-    fingerprint = services.request_fingerprint(request.data)
+    fields = request.data if body is None else body
+    if isinstance(fields.get("image"), bytes):  # an uploaded file: its digest stands for it
+        fields = {**fields, "image": f"sha256:{hashlib.sha256(fields['image']).hexdigest()}"}
+    fingerprint = services.request_fingerprint(fields)
 
     def produce() -> tuple[int, dict]:
         job, _created = services.create_job(

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from ..job_specs import REQUEST_FIELDS, JobSpec, parse_generate_request
-from ..validation import FieldKind
+from ..validation import IMAGE_TOO_LARGE, IMAGE_TYPE, FieldKind
 
 
 def schema_field(kind: FieldKind) -> serializers.Field:
@@ -30,12 +30,42 @@ def schema_field(kind: FieldKind) -> serializers.Field:
     return scalar[kind.kind](required=False, allow_null=True)
 
 
+class ImageTooLarge(serializers.ValidationError):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+class ImageType(serializers.ValidationError):
+    status_code = 415
+    default_code = "unsupported_media_type"
+
+
+def refusal(exc: DjangoValidationError) -> serializers.ValidationError:
+    """A request refused only for its image's size answers 413, only for its type 415 (the
+    field errors are the same either way); any other refusal is a 400."""
+    codes = {error.code for errors in exc.error_dict.values() for error in errors}
+    refusal_class = {IMAGE_TOO_LARGE: ImageTooLarge, IMAGE_TYPE: ImageType}.get(codes.pop() if len(codes) == 1 else "")
+    return (refusal_class or serializers.ValidationError)(exc.message_dict)
+
+
 class _GenerateRequestBase(serializers.Serializer):
     def run_validation(self, data=empty) -> JobSpec:
         try:
             return parse_generate_request(None if data is empty else data)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+            raise refusal(exc) from None
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        # DRF's own is_valid re-raises a plain 400 ValidationError; this one raises the refusal
+        # itself, so a 413 or 415 keeps its status.
+        try:
+            self._validated_data = self.run_validation(self.initial_data)
+            self._errors = {}
+        except serializers.ValidationError as exc:
+            self._validated_data, self._errors = {}, exc.detail
+            if raise_exception:
+                raise
+        return not self._errors
 
 
 # The fields, for the schema only (docs/openapi.yaml), are made from job_specs.REQUEST_FIELDS,
@@ -44,4 +74,19 @@ GenerateRequestSerializer = type(
     "GenerateRequestSerializer",
     (_GenerateRequestBase,),
     {"__module__": __name__, **{name: schema_field(check.kind) for name, check in REQUEST_FIELDS.items()}},
+)
+
+
+# The same request as multipart/form-data (videos/api/form_requests.py): `image` is a file
+# part; the other fields are text, read as their JSON values. Schema only, like the above.
+GenerateFormRequestSerializer = type(
+    "GenerateFormRequestSerializer",
+    (_GenerateRequestBase,),
+    {
+        "__module__": __name__,
+        **{name: schema_field(check.kind) for name, check in REQUEST_FIELDS.items()},
+        "image": serializers.FileField(
+            required=False, help_text="The input image (PNG, JPEG or WebP) of an image-to-video model."
+        ),
+    },
 )

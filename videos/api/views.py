@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,13 +15,16 @@ from ..access import access_job, access_video, jobs_visible_to
 from . import docs
 from .downloads import serve_file
 from .errors import error_body
+from .form_requests import request_body
 from .idempotent import generate_response, idempotent_response
 from .listing import TaskFilters, TaskPagination
-from .serializers import GenerateRequestSerializer
+from .parsers import SafeJSONParser
+from .serializers import GenerateFormRequestSerializer, GenerateRequestSerializer
 
 
 class GenerateView(APIView):
     token_action = "generate"  # what a scoped token must allow (videos/api/permissions.py)
+    parser_classes = [SafeJSONParser, MultiPartParser]  # JSON, or a form with an image file
     # The rate of new jobs (COGVIDEO_THROTTLE_GENERATE) is counted by services.create_job, the
     # same for the studio and the admin.
 
@@ -31,16 +35,19 @@ class GenerateView(APIView):
 
     @extend_schema(
         operation_id="generate",
-        request=GenerateRequestSerializer,
+        request={"application/json": GenerateRequestSerializer, "multipart/form-data": GenerateFormRequestSerializer},
         parameters=[docs.IDEMPOTENCY_HEADER],
         responses={200: docs.JobStatusSerializer, **docs.ERRORS_WRITE},
         description="Create a job. Answers 200 (not 201) with the queued job: existing CMS clients check for 200 "
-        "(README, Integrating a CMS).",
+        "(README, Integrating a CMS). JSON, or multipart/form-data with an image-to-video model's input image as "
+        "the `image` file part (the other fields as text, read as their JSON values). An image refused for its size "
+        "answers 413, for its type 415.",
     )
     def post(self, request):
-        serializer = GenerateRequestSerializer(data=request.data)
+        body = request_body(request)
+        serializer = GenerateRequestSerializer(data=body)
         serializer.is_valid(raise_exception=True)
-        return generate_response(request, serializer.validated_data, source="api")
+        return generate_response(request, serializer.validated_data, source="api", body=body)
 
 
 class StatusView(APIView):

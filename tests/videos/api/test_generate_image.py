@@ -4,6 +4,7 @@ image a clear 400 that creates nothing, and the input image for its owner only."
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -46,8 +47,8 @@ def stored_inputs(*, new_only: bool = True) -> list[Path]:
     return [path for path in found if not new_only or path not in _files_before]
 
 
-def refused(response, field: str, words: str) -> None:
-    assert response.status_code == 400, response.content
+def refused(response, field: str, words: str, status: int = 400) -> None:
+    assert response.status_code == status, response.content
     messages = " ".join(response.json()["error"]["fields"][field])
     assert words in messages, messages
     assert VideoJob.objects.count() == 0
@@ -98,10 +99,72 @@ HOSTILE = {
 
 def test_hostile_images_are_refused_and_create_nothing(owner_api, settings):
     for content, words in HOSTILE.values():
-        refused(post(owner_api, image_job(image=data_url(content))), "image", words)
+        status = 415 if "not a PNG" in words else 400  # a type we do not take; else a bad image
+        refused(post(owner_api, image_job(image=data_url(content))), "image", words, status)
+        refused(post_form(owner_api, image_job(image=upload(content))), "image", words, status)
     refused(post(owner_api, image_job(image="data:image/png,not-base64")), "image", "base64 data URL")
     settings.COGVIDEO_MAX_IMAGE_BYTES = 10_000
-    refused(post(owner_api, image_job(image=data_url(noisy_png((96, 96))))), "image", "larger than 10000 bytes")
+    too_big = noisy_png((96, 96))
+    refused(post(owner_api, image_job(image=data_url(too_big))), "image", "larger than 10000 bytes", 413)
+    refused(post_form(owner_api, image_job(image=upload(too_big))), "image", "larger than 10000 bytes", 413)
+    # The image is judged once the rest is good: another field's error is a plain 400 first.
+    both_wrong = post_form(owner_api, image_job(image=upload(too_big), duration="99"))
+    assert both_wrong.status_code == 400 and set(both_wrong.json()["error"]["fields"]) == {"duration"}
+
+
+def upload(content: bytes, name: str = "picture.png", content_type: str = "image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def post_form(client, fields: dict, **headers):
+    """A multipart/form-data POST, as a browser, curl -F or PHP's CURLFile sends one."""
+    form = {key: value if hasattr(value, "read") else str(value) for key, value in fields.items()}
+    return client.post("/api/generate", form, format="multipart", headers=headers)
+
+
+def test_a_form_upload_makes_an_image_job_with_typed_fields(owner_api, stranger_api):
+    jpeg = solid_png((250, 200, 0), size=(80, 60), fmt="JPEG")
+
+    def fields(picture: bytes = jpeg) -> dict:
+        # The declared name and type are wrong on purpose: the bytes decide.
+        upload_ = upload(picture, "photo.png", "image/png")
+        return image_job(image=upload_, seed=5, fit="pad", enhance_quality="false", metadata='{"post_id": 17}')
+
+    response = post_form(owner_api, fields(), **{"Idempotency-Key": "form-1"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["params"]["image"] | {"sha256": None} == {
+        "sha256": None, "format": "jpeg", "width": 80, "height": 60, "bytes": len(jpeg), "source": "upload",
+        "fitted_to": "64x64", "fit": "pad",
+    }  # fmt: skip
+    assert body["params"]["seed"] == 5 and body["metadata"] == {"post_id": 17}
+    job = VideoJob.objects.get(pk=body["task_id"])
+    assert job.source_image.read() == jpeg and job.params["image_sha256"] == hashlib.sha256(jpeg).hexdigest()
+    assert owner_api.get(f"/api/tasks/{job.id}/image")["Content-Type"] == "image/jpeg"
+    assert stranger_api.get(f"/api/tasks/{job.id}/image").status_code == 404
+    # The same form under the same key: the same job; another image under it: a conflict.
+    again = post_form(owner_api, fields(), **{"Idempotency-Key": "form-1"})
+    assert again.status_code == 200 and again.json()["task_id"] == body["task_id"]
+    other = solid_png((0, 0, 0), size=(80, 60))
+    conflict = post_form(owner_api, fields(other), **{"Idempotency-Key": "form-1"})
+    assert conflict.status_code == 409, conflict.content
+    assert VideoJob.objects.count() == 1
+
+
+def test_a_form_says_what_is_wrong_with_its_fields(owner_api):
+    png = solid_png()
+    typed = post_form(owner_api, image_job(image=upload(png), duration="one", metadata="[1"))
+    assert typed.status_code == 400
+    fields = typed.json()["error"]["fields"]
+    assert "whole number" in fields["duration"][0] and fields["metadata"]
+    stray = post_form(owner_api, {**image_job(image=upload(png)), "poster": upload(png)})
+    refused(stray, "poster", "Only the image field takes a file")
+    twice = owner_api.post("/api/generate", {**image_job(), "image": [upload(png), upload(png)]}, format="multipart")
+    refused(twice, "image", "Give one image")
+    # A text model given a file: the same message as for a data URL.
+    refused(post_form(owner_api, {"prompt": "a fox", "image": upload(png)}), "image", "text-to-video model")
 
 
 def test_image_url_is_fetched_through_egress_and_judged_by_its_bytes(owner_api, settings):
@@ -114,7 +177,9 @@ def test_image_url_is_fetched_through_egress_and_judged_by_its_bytes(owner_api, 
         refused(
             post(owner_api, image_job(image_url=server.url + "/redirect")), "image_url", "redirects are not followed"
         )
-        refused(post(owner_api, image_job(image_url=server.url + "/fake.png")), "image_url", "not a PNG, JPEG or WebP")
+        fake = post(owner_api, image_job(image_url=server.url + "/fake.png"))
+        refused(fake, "image_url", "not a PNG, JPEG or WebP", 415)
+        assert fake.json()["error"]["code"] == "unsupported_media_type"
         response = post(owner_api, image_job(image_url=server.url + "/green.png", fit="pad"))
     assert response.status_code == 200, response.content
     params = response.json()["params"]
@@ -136,3 +201,15 @@ def test_the_reuse_key_includes_the_image_and_only_an_image_may_pass_the_body_li
     assert post(owner_api, padded).status_code == 413  # the rest of the body keeps its limit
     response = owner_api.post("/api/cancel/x", json.dumps({"pad": big}), content_type="application/json")
     assert response.status_code == 413
+
+
+def test_the_model_listing_says_what_image_an_image_model_takes(owner_api, settings):
+    settings.COGVIDEO_MAX_IMAGE_BYTES = 5_000_000
+    models = {entry["id"]: entry for entry in owner_api.get("/api/models").json()["models"]}
+    assert models["tiny-random"]["image_limits"] is None
+    assert models["tiny-random-i2v"]["image_limits"] == {
+        "types": ["image/png", "image/jpeg", "image/webp"],
+        "max_bytes": 5_000_000,
+        "max_pixels": settings.COGVIDEO_MAX_IMAGE_PIXELS,
+        "min_side": settings.COGVIDEO_MIN_IMAGE_SIDE,
+    }
