@@ -77,7 +77,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     actions = ("cancel_selected", "retry_failed", "regenerate_with_new_seed", "download_selected")
     fieldsets = (
         (None, {"fields": ("player", "status_badge", "progress_bar", "stage", "owner", "source")}),
-        ("Prompt", {"fields": ("prompt", "negative_prompt", "template", "variables_table")}),
+        ("Prompt", {"fields": ("start_image", "prompt", "negative_prompt", "template", "variables_table")}),
         ("Parameters", {"fields": ("params_table",)}),
         ("Problems", {"fields": ("error", "error_code", "warnings_list")}),
         (
@@ -96,6 +96,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         "stage",
         "owner",
         "source",
+        "start_image",
         "prompt",
         "negative_prompt",
         "template",
@@ -204,6 +205,29 @@ class VideoJobAdmin(admin.ModelAdmin):
             video.size_bytes,
             download_url(video),
             download_url(video, "thumbnail"),
+        )
+
+    @admin.display(description="Start image")
+    def start_image(self, job: VideoJob) -> str:
+        """An image-to-video job's input as it was given, and how it was fitted."""
+        if not job.source_image:
+            return "— (text to video)"
+        described = (job.params or {}).get("image") or {}
+        url = reverse("api-task-image", args=[job.id])
+        return format_html(
+            '<a href="{}"><img class="cv-start-image" src="{}" alt="Start image of job {}" width="{}"></a>'
+            '<p class="cv-video-facts">{} {}x{}, {} bytes, from {}; fitted to {} by {}.</p>',
+            url,
+            url,
+            str(job.id)[:8],
+            min(described.get("width") or 240, 240),
+            (described.get("format") or "").upper(),
+            described.get("width"),
+            described.get("height"),
+            described.get("bytes"),
+            {"data_url": "a data URL", "upload": "an upload", "image_url": "a URL"}.get(described.get("source"), "?"),
+            described.get("fitted_to"),
+            described.get("fit"),
         )
 
     @admin.display(description="Timeline (UTC)")

@@ -33,6 +33,7 @@ from .models import (
     WorkerHeartbeat,
 )
 from .token_rules import MAX_TOKEN_LENGTH, token_digest
+from .validation import IMAGE_FORMATS
 
 DAY = timedelta(hours=24)
 
@@ -396,6 +397,17 @@ def model_description(model: str, profile: ModelProfile) -> dict:
         "fits": list(FITS),
         "default_fit": DEFAULT_FIT,
         "formats": list(FORMATS),
+        "image_limits": image_limits() if profile.takes_image else None,
+    }
+
+
+def image_limits() -> dict:
+    """What an image-to-video model takes as its input image (validation.check_image_bytes)."""
+    return {
+        "types": [mime for mime, _extension in IMAGE_FORMATS.values()],
+        "max_bytes": settings.COGVIDEO_MAX_IMAGE_BYTES,
+        "max_pixels": settings.COGVIDEO_MAX_IMAGE_PIXELS,
+        "min_side": settings.COGVIDEO_MIN_IMAGE_SIDE,
     }
 
 

@@ -6,12 +6,15 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.images import solid_png
 from tests.support.live import ARTIFACTS
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -278,6 +281,74 @@ def test_errors_are_shown_next_to_the_field(studio: Page, live):
     expect(error).to_contain_text("width 100 is not a multiple of 16")
     expect(page.get_by_label("Resolution", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#form-error")).to_have_text("The request has invalid fields.")
+
+
+# Drops a file on an element as a user dragging it from the desktop would: a real drop event
+# carrying a DataTransfer with the file.
+DROP_FILE = """([selector, b64, name, type]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], name, { type }));
+    const target = document.querySelector(selector);
+    for (const kind of ["dragenter", "dragover", "drop"]) {
+        target.dispatchEvent(new DragEvent(kind, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    }
+}"""
+
+
+def drop_file(page: Page, selector: str, content: bytes, name: str, mime: str) -> None:
+    page.evaluate(DROP_FILE, [selector, base64.b64encode(content).decode("ascii"), name, mime])
+
+
+def test_animate_a_dropped_image_with_the_image_model(studio: Page, live):
+    page = studio
+    page.goto(live.url + "/")
+    image_field = page.locator("#image-field")
+    expect(image_field).to_be_hidden()  # the default, text-to-video model takes no image
+    page.get_by_label("Model", exact=True).select_option("tiny-random-i2v")
+    expect(image_field).to_be_visible()
+    # The model's own choices replace the text model's.
+    i2v = next(m for m in page.request.get(live.url + "/api/models").json()["models"] if m["id"] == "tiny-random-i2v")
+    durations = page.locator("#duration option").evaluate_all("options => options.map(o => Number(o.value))")
+    assert durations == i2v["durations"]
+    expect(page.get_by_label("Resolution", exact=True)).to_have_value(i2v["default_resolution"])
+    # A type the model does not take is refused in the page, before anything is sent.
+    drop_file(page, "#image-drop", solid_png(fmt="GIF"), "moving.gif", "image/gif")
+    expect(page.locator("#image-error")).to_have_text("moving.gif is not a PNG, JPEG or WebP image.")
+    expect(page.locator("#image-preview")).to_be_hidden()
+    # Generate without an image: the service's own message, next to the image.
+    page.get_by_label("Prompt", exact=True).fill("The lighthouse light starts to turn")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#image-error")).to_contain_text("is an image-to-video model: give an image")
+    # A picture dropped from the desktop is shown beside the prompt and sent as a file.
+    picture = solid_png((0, 90, 200), size=(96, 64))
+    drop_file(page, "#image-drop", picture, "lighthouse.png", "image/png")
+    preview = page.locator("#image-preview")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("img => img.decode().then(() => [img.naturalWidth, img.naturalHeight])") == [96, 64]
+    expect(page.locator("#image-name")).to_contain_text("lighthouse.png")
+    expect(page.locator("#image-error")).to_have_text("")
+    page.get_by_label("Duration", exact=True).select_option(str(i2v["durations"][0]))
+    page.get_by_text("Advanced").click()
+    page.get_by_label("Steps", exact=True).fill("2")
+    page.screenshot(path=str(ARTIFACTS / "studio-image-to-video.png"), full_page=True)
+    page.get_by_role("button", name="Generate").click()
+    panel = page.locator("#job-panel")
+    expect(panel).to_have_attribute("data-status", "completed", timeout=120_000)
+    job = api_status(page, live, panel.get_attribute("data-task-id"))
+    assert job["model"] == "tiny-random-i2v"
+    assert job["params"]["image"]["source"] == "upload"
+    assert job["params"]["image"]["sha256"] == hashlib.sha256(picture).hexdigest()
+    assert page.request.get(job["input_image_url"]).body() == picture
+    assert advancing(page.evaluate(PLAYBACK, "#result-video")["times"])
+    # Chosen with the file picker instead, then removed: the field is empty again.
+    page.locator("#image").set_input_files(
+        files=[{"name": "red.jpg", "mimeType": "image/jpeg", "buffer": solid_png(fmt="JPEG")}]
+    )
+    expect(page.locator("#image-name")).to_contain_text("red.jpg")
+    page.get_by_role("button", name="Remove").click()
+    expect(preview).to_be_hidden()
+    assert page.locator("#image").evaluate("input => input.files.length") == 0
 
 
 def test_phone_sized_layout(chromium, studio: Page, live):

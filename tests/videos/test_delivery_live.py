@@ -1,7 +1,8 @@
 """Through the real worker, with CogVideoX-2b's rendering rules on the tiny model
 (COGVIDEO_PROFILE=cogvideox-2b): the article's 512x512 request renders 720x480 and delivers a
 512x512 MP4; fps 24 gives a 24 fps file of the asked duration; progress moves while the VAE
-decodes; a cancel during decoding stops within one chunk and the worker takes the next job.
+decodes, in the API and in the studio's bar (headless Chromium); a cancel during decoding
+stops within one chunk and the worker takes the next job.
 
 One service for the module, few jobs, one denoising step each: the decode of a 720x480
 render is the slow part here (about 10 s for 9 frames on one CPU thread)."""
@@ -15,7 +16,7 @@ from tests.support.live import LiveService
 from tests.support.media import moov_before_mdat, probe_video
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.browser]
 
 ARTICLE_512 = {"prompt": "A post about spring", "duration": 1, "resolution": "512x512", "num_inference_steps": 1}
 
@@ -36,6 +37,42 @@ def http_2b(service_2b):
         yield client
 
 
+STUDIO_PASSWORD = "erin-studio-sign-in"  # noqa: S105 - a test account's password
+
+
+# Every value the studio's progress bar takes, with the status line beside it.
+WATCH_PROGRESS = """() => {
+    window.progressSeen = [];
+    document.addEventListener("DOMContentLoaded", () => {
+        const bar = document.getElementById("job-progress");
+        new MutationObserver(() => {
+            window.progressSeen.push([Number(bar.value), document.getElementById("job-status").textContent]);
+        }).observe(bar, { attributes: true, attributeFilter: ["value"] });
+    });
+}"""
+
+
+@pytest.fixture(scope="module")
+def studio_2b(service_2b, http_2b, chromium_browser):
+    """erin's studio, signed in through the real form, recording its progress bar."""
+    service_2b.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; user = get_user_model().objects.get(username='erin'); "
+        f"user.set_password({STUDIO_PASSWORD!r}); user.save()",
+    )
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(script=f"({WATCH_PROGRESS})()")
+    page = context.new_page()
+    page.goto(service_2b.url + "/login/")
+    page.get_by_label("Username", exact=True).fill("erin")
+    page.get_by_label("Password", exact=True).fill(STUDIO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(service_2b.url + "/")
+    yield page
+    context.close()
+
+
 def submit(client, body: dict) -> str:
     response = client.post("/api/generate", json=body)
     assert response.status_code == 200, response.text
@@ -43,10 +80,13 @@ def submit(client, body: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def article_job(service_2b, http_2b) -> dict:
+def article_job(service_2b, http_2b, studio_2b) -> dict:
     """The article's 512x512 request at 24 fps with a WebM, followed from queued to the end:
-    every status body seen, the last one, and the files downloaded."""
+    every status body seen, the last one, and the files downloaded. The studio, opened while
+    it runs, picks the job up (a running job is followed on load) and records its bar."""
     task_id = submit(http_2b, {**ARTICLE_512, "fps": 24, "formats": ["mp4", "webm"]})
+    studio_2b.goto(service_2b.url + "/")
+    assert studio_2b.locator("#studio").get_attribute("data-running-job") == task_id
     seen: list[dict] = []
     final = service_2b.wait_for(http_2b, task_id, until=lambda b: seen.append(b) or b["status"] != "processing"
                                 and b["status"] != "queued")  # fmt: skip
@@ -59,7 +99,8 @@ def article_job(service_2b, http_2b) -> dict:
         assert response.status_code == 200, (variant, response.text)
         files[variant] = folder / f"{variant}.{suffix}"
         files[variant].write_bytes(response.content)
-    return {"seen": seen, "final": final, "files": files}
+    studio_2b.locator("#job-panel[data-status=completed]").wait_for()
+    return {"seen": seen, "final": final, "files": files, "studio_seen": studio_2b.evaluate("window.progressSeen")}
 
 
 def test_a_512x512_request_renders_720x480_and_delivers_a_512x512_mp4(article_job):
@@ -93,6 +134,15 @@ def test_progress_moves_during_decoding(article_job):
     assert any(b["eta_seconds"] for b in decoding)
     denoising = [b["progress"] for b in article_job["seen"] if b["stage"] == "denoising"]
     assert max(denoising, default=0) <= min(progress)
+
+
+def test_the_studio_bar_moves_during_decoding(article_job):
+    seen = article_job["studio_seen"]
+    decoding = [value for value, text in seen if text.startswith("Processing: decoding")]
+    assert len(set(decoding)) >= 2, seen  # the studio polls every 0.5 s; the decode lasts seconds
+    assert decoding == sorted(decoding) and 80 <= decoding[0] and decoding[-1] < 100
+    assert any("s left" in text for _value, text in seen if text.startswith("Processing: decoding")), seen
+    assert seen[-1] == [100, "Done: 100%."]
 
 
 def test_a_cancel_during_decoding_stops_within_a_chunk_and_frees_the_worker(service_2b, http_2b):

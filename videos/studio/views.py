@@ -1,7 +1,7 @@
 """The web studio at "/": one page to write a prompt, follow the job and browse the gallery.
 
 The page is server-rendered; studio.js (vanilla, no build step) posts the form as JSON to
-`studio/generate` and follows the job through the public API (/api/status, /api/cancel),
+`studio/generate` (or as multipart with the image file, for an image-to-video model) and follows the job through the public API (/api/status, /api/cancel),
 which accepts the session cookie plus the CSRF header. Views stay thin: validation is the
 one validator (job_specs.parse_generate_request), writes are videos.services, reads go
 through videos.access.
@@ -9,6 +9,7 @@ through videos.access.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -19,17 +20,21 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..access import access_job, jobs_visible_to, videos_visible_to
+from ..api.form_requests import refuse_large_body, request_body
 from ..api.idempotent import generate_response
+from ..api.parsers import SafeJSONParser
 from ..api.templates_view import active_templates
-from ..job_specs import current_profile, parse_generate_request
+from ..generation.profiles import profile_for
+from ..job_specs import current_profile, model_label, parse_generate_request, served_models
 from ..login_forms import LoginLockoutMixin, mark_locked
 from ..models import JobStatus
-from ..validation import check_size
+from ..validation import IMAGE_FORMAT_NAMES, IMAGE_FORMATS, check_size
 
 GALLERY_PAGE_SIZE = 12
 # Offered in the resolution box (any valid WIDTHxHEIGHT may be typed); those the current
@@ -85,12 +90,37 @@ class StudioLoginView(auth_views.LoginView):
         return response
 
 
+def studio_models() -> list[str]:
+    """The served models, the default first (the one the form shows when it opens)."""
+    default, _profile = current_profile()
+    return sorted(served_models(), key=lambda model: model != default)
+
+
+def model_choices() -> list[dict]:
+    """The served models as the studio offers them: GET /api/models's description of each
+    (one source for both) with the resolutions to suggest."""
+    choices = []
+    for model in studio_models():
+        profile = profile_for(model)
+        choices.append(
+            {
+                **selectors.model_description(model_label(model), profile),
+                "takes_image": profile.takes_image,
+                "trained_text": profile.describe_trained_sizes() or "any size",
+                "resolutions": _resolutions(profile),
+                "size_multiple": profile.size_multiple,
+                "steps": {"quality": profile.quality_steps, "draft": profile.draft_steps, "max": profile.max_steps},
+            }
+        )
+    return choices
+
+
 @login_required(login_url="studio-login")
 @require_GET
 def studio(request: HttpRequest) -> HttpResponse:
-    model, profile = current_profile()
-    # The fits and frame rates GET /api/models lists for the served model: one source for both.
-    described = selectors.model_description(model, profile)
+    models = model_choices()
+    described = models[0]  # the first model's choices; studio.js switches them with the model
+    profile = profile_for(studio_models()[0])
     running = (
         jobs_visible_to(request.user)
         .filter(owner=request.user, status__in=[JobStatus.QUEUED, JobStatus.PROCESSING])
@@ -108,6 +138,10 @@ def studio(request: HttpRequest) -> HttpResponse:
         "trained_sizes": profile.describe_trained_sizes() or "any size",
         "resolutions": _resolutions(profile),
         "default_resolution": f"{profile.native_width}x{profile.native_height}",
+        "models": models,
+        "image_formats": IMAGE_FORMAT_NAMES,
+        "image_types": ",".join(mime for mime, _ext in IMAGE_FORMATS.values()),
+        "max_image_mb": settings.COGVIDEO_MAX_IMAGE_BYTES // (1024 * 1024),
         "templates": active_templates(),
         "page": gallery_page(request),
         "running_job": str(running) if running else "",
@@ -131,14 +165,19 @@ def gallery(request: HttpRequest) -> HttpResponse:
 
 
 class StudioGenerateView(APIView):
-    """POST JSON with the API's fields; answers the API's status body. Session auth only,
-    so DRF enforces the CSRF token."""
+    """POST the API's fields as JSON, or as a form with the image file (image-to-video);
+    answers the API's status body. Session auth only, so DRF enforces the CSRF token."""
 
     authentication_classes = [SessionAuthentication]
+    parser_classes = [SafeJSONParser, MultiPartParser]
 
     def post(self, request):
-        spec = parse_generate_request(request.data)  # a ValidationError answers 400 (api/errors.py)
-        return generate_response(request, spec, source="studio")  # Idempotency-Key: studio.js
+        too_large = refuse_large_body(request)  # not under /api/: the API middleware's cap is checked here
+        if too_large is not None:
+            return too_large
+        body = request_body(request)
+        spec = parse_generate_request(body)  # a ValidationError answers 400 (api/errors.py)
+        return generate_response(request, spec, source="studio", body=body)  # Idempotency-Key: studio.js
 
 
 class StudioRerunView(APIView):

@@ -98,3 +98,26 @@ def test_rerun_with_new_seed_from_the_page(editor, editor_client):
     assert new_job.params["seed_given"] is False
     same = {k: v for k, v in job.params.items() if k not in {"seed", "seed_given"}}
     assert {k: new_job.params[k] for k in same} == same
+
+
+def test_an_image_jobs_page_shows_its_start_image_to_who_may_see_the_job(
+    editor, editor_client, other_editor_client, settings
+):
+    from cogvideo_site.launcher import model_queue_name
+    from tests.support.images import data_url, solid_png
+
+    models = ["tiny-random", "tiny-random-i2v"]
+    settings.COGVIDEO_WORKER_MODELS = models
+    settings.COGVIDEO_MODEL_QUEUES = {m: model_queue_name("cogvideo", m, "tiny-random") for m in models}
+    picture = solid_png((10, 120, 60), size=(96, 64))
+    job = make_job(editor, model="tiny-random-i2v", image=data_url(picture), fit="pad")
+    html = editor_client.get(page_url(job)).content.decode()
+    image_url = f"/api/tasks/{job.pk}/image"
+    assert f'<a href="{image_url}"><img class="cv-start-image" src="{image_url}"' in html
+    assert "PNG 96x64, " in html and "from a data URL; fitted to 64x64 by pad." in html
+    # The image the page shows answers the page's session, and nobody else.
+    shown = editor_client.get(image_url)
+    assert shown.status_code == 200 and b"".join(shown.streaming_content) == picture
+    assert other_editor_client.get(image_url).status_code == 404
+    text_job = make_job(editor)
+    assert "— (text to video)" in editor_client.get(page_url(text_job)).content.decode()

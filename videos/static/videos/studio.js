@@ -1,4 +1,5 @@
-// The studio page: sends the form as JSON, follows the job through the public API
+// The studio page: sends the form as JSON (as multipart with the start image, for an
+// image-to-video model), follows the job through the public API
 // (/api/status, /api/cancel; session cookie + CSRF header), shows the result, and runs the
 // gallery (hover or tap to play, same seed / new seed, pages). Vanilla JS, no build step.
 (function () {
@@ -9,8 +10,9 @@
   const form = document.getElementById("generate-form");
   const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const templates = JSON.parse(document.getElementById("templates-data").textContent);
+  const models = JSON.parse(document.getElementById("models-data").textContent);
   const pollMs = Number(root.dataset.pollMs) || 1000;
-  const FIELDS = ["prompt", "negative_prompt", "duration", "resolution", "fit", "fps", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
+  const FIELDS = ["model", "image", "image_url", "prompt", "negative_prompt", "duration", "resolution", "fit", "fps", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
   const $ = (id) => document.getElementById(id);
 
   let current = null; // the job being followed: {id, timer}
@@ -19,13 +21,16 @@
     return template.replace("00000000-0000-0000-0000-000000000000", id).replace("JOB", id);
   }
 
+  // `body` is an object (sent as JSON) or a FormData (multipart, its own Content-Type).
   async function send(url, body, extraHeaders) {
-    const headers = { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" };
+    const form = body instanceof FormData;
+    const headers = { "X-CSRFToken": csrf, Accept: "application/json" };
+    if (!form) headers["Content-Type"] = "application/json";
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: Object.assign(headers, extraHeaders || {}),
-      body: JSON.stringify(body || {}),
+      body: form ? body : JSON.stringify(body || {}),
     });
     let data = {};
     try {
@@ -35,6 +40,80 @@
     }
     return { ok: response.ok, status: response.status, data: data };
   }
+
+  // -- model picker: each model's own durations, rates, fits and sizes (GET /api/models's) --
+  function chosenModel() {
+    return models.find((m) => m.id === $("model").value) || models[0];
+  }
+
+  function setOptions(select, values, chosen, label) {
+    const keep = values.map(String).includes(select.value) ? select.value : String(chosen);
+    select.replaceChildren(
+      ...values.map((value) => Object.assign(document.createElement("option"), { value: String(value), textContent: label(value) }))
+    );
+    select.value = keep;
+  }
+
+  let shownModel = null; // the model whose choices the form shows
+
+  function showModel() {
+    const model = chosenModel();
+    // A resolution the editor left at the last model's default follows the model's default.
+    const untouched = !shownModel || $("resolution").value === shownModel.default_resolution;
+    shownModel = model;
+    setOptions($("duration"), model.durations, model.default_duration, (s) => s + " s");
+    setOptions($("fps"), model.fps, model.fps[0], (rate) => rate + " fps");
+    setOptions($("fit"), model.fits, model.default_fit, (fit) => fit);
+    $("resolution-list").replaceChildren(
+      ...model.resolutions.map((size) => Object.assign(document.createElement("option"), { value: size }))
+    );
+    if (untouched || !model.resolutions.includes($("resolution").value)) $("resolution").value = model.default_resolution;
+    $("size-multiple").textContent = model.size_multiple;
+    $("trained-sizes").textContent = model.trained_text;
+    $("quality-steps").textContent = model.steps.quality;
+    $("draft-steps").textContent = model.steps.draft;
+    $("num_inference_steps").max = model.steps.max;
+    $("image-field").hidden = !model.takes_image;
+  }
+
+  // -- start image (image-to-video): chosen or dropped, shown beside the prompt -----------
+  const IMAGE_TYPES = $("image").accept.split(",");
+  let startImage = null; // the File to send, or null
+
+  function setImage(file) {
+    $("image-error").textContent = "";
+    const preview = $("image-preview");
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    if (file && !IMAGE_TYPES.includes(file.type)) {
+      $("image-error").textContent = (file.name || "That file") + " is not a " + $("image-field").dataset.formats + " image.";
+      file = null;
+    }
+    startImage = file || null;
+    if (startImage) $("form-error").textContent = ""; // a new image answers the last refusal
+    preview.hidden = !startImage;
+    preview.src = startImage ? URL.createObjectURL(startImage) : "";
+    $("image-name").textContent = startImage ? startImage.name + " (" + Math.ceil(startImage.size / 1024) + " KB)" : "Drop a picture here, or";
+    $("image-clear").hidden = !startImage;
+    $("image-drop").classList.toggle("has-image", Boolean(startImage));
+    if (!startImage) $("image").value = "";
+  }
+
+  const drop = $("image-drop");
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (event) => {
+      event.preventDefault();
+      drop.classList.add("dragging");
+    });
+  }
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) setImage(file);
+  });
+  $("image").addEventListener("change", () => setImage($("image").files[0] || null));
+  $("image-clear").addEventListener("click", () => setImage(null));
 
   // -- template picker --------------------------------------------------------------------
   function showTemplate() {
@@ -124,7 +203,20 @@
     for (const id of ["seed", "num_inference_steps", "guidance_scale"]) {
       if (text(id) !== "") body[id] = Number(text(id));
     }
+    body.model = chosenModel().id;
     return body;
+  }
+
+  // With a start image the request goes as multipart: the fields as text (objects as JSON)
+  // and the image as a file part, as the API takes it.
+  function requestPayload(body) {
+    if (!(chosenModel().takes_image && startImage)) return body;
+    const form = new FormData();
+    for (const [name, value] of Object.entries(body)) {
+      form.append(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    form.append("image", startImage, startImage.name || "image");
+    return form;
   }
 
   // One Idempotency-Key per request the editor means to send: sending the same form again
@@ -132,7 +224,8 @@
   let unanswered = null; // {text, key} of the last submission that got no answer
 
   function submissionKey(body) {
-    const text = JSON.stringify(body);
+    const image = chosenModel().takes_image && startImage;
+    const text = JSON.stringify([body, image ? [image.name, image.size, image.lastModified] : null]);
     if (!unanswered || unanswered.text !== text) {
       const bytes = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs HTTPS
       const key = "studio-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -148,7 +241,8 @@
     button.disabled = true;
     try {
       const body = requestBody();
-      const answer = await send(root.dataset.generateUrl, body, { "Idempotency-Key": submissionKey(body) });
+      const key = submissionKey(body);
+      const answer = await send(root.dataset.generateUrl, requestPayload(body), { "Idempotency-Key": key });
       unanswered = null; // an answer came: the next submission is a new request
       if (answer.ok) follow(answer.data);
       else showErrors(answer.data.error);
@@ -339,8 +433,10 @@
   });
 
   $("template").addEventListener("change", showTemplate);
+  $("model").addEventListener("change", showModel);
   form.addEventListener("submit", submit);
   $("cancel").addEventListener("click", cancel);
+  showModel();
   showTemplate();
   if (root.dataset.runningJob) {
     // Reloaded while a job runs: pick it up again.
