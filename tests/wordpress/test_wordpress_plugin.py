@@ -323,6 +323,24 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
         page.locator(".wp-block-cogvideox-video .cogvideox-block-use").click()
         expect(video_block).to_have_count(1)
         post_id = page.evaluate("() => wp.data.select('core/editor').getCurrentPostId()")
+
+        # "Animate the featured image": offered in the panel once the post has one (the video's
+        # poster, chosen in the editor and not saved yet); the service's image-to-video model
+        # animates it and the job list says where it came from.
+        animate = panel.locator(".cogvideox-animate-featured")
+        expect(animate).to_have_count(0)
+        page.evaluate(
+            "(id) => wp.apiFetch({path: `/cogvideox/v1/posts/${id}/job`})"
+            ".then((s) => wp.data.dispatch('core/editor').editPost({featured_media: s.attachment.poster_id}))",
+            post_id,
+        )
+        expect(animate).to_be_visible()
+        animate.click()
+        from_image = panel.locator(".cogvideox-job[data-featured-image]")
+        expect(from_image).to_have_count(1)
+        expect(from_image).to_contain_text("From the featured image")
+        expect(from_image.locator("a", has_text="Open in Media Library")).to_be_visible(timeout=180_000)
+
         page.evaluate("() => document.querySelector('.wp-block-video').scrollIntoView()")
         shot(page, "03-editor-with-video-block")
 
@@ -372,6 +390,7 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
         page.goto(f"{site.url}/wp-admin/post.php?post={classic_id}&action=edit")
         expect(page.locator("#post-body #cogvideox-box")).to_be_visible()
         expect(page.locator("#cogvideox-prompt")).to_have_value("Heron at the lake")
+        expect(page.locator("#cogvideox-animate")).to_be_hidden()  # no featured image yet
         page.click("#cogvideox-generate")
         expect(page.locator("#cogvideox-box")).to_have_attribute("data-status", "completed", timeout=180_000)
         page.click("#content-html")  # the Text tab, so the shortcode lands in the textarea
@@ -379,6 +398,8 @@ def test_admin_installs_zip_connects_and_gets_a_video_into_a_post(
         expect(page.locator("#content")).to_have_value(re.compile(r'\[video mp4="[^"]+\.mp4" poster="[^"]+\.jpg"\]'))
         page.click("#cogvideox-featured")
         expect(page.locator("#postimagediv img")).to_be_visible()
+        # The meta box follows the Featured image box: now it offers to animate it.
+        expect(page.locator("#cogvideox-animate")).to_be_visible()
         shot(page, "07-classic-editor")
         page.click("#save-post")
         expect(page.locator("#message")).to_contain_text("Post draft updated")

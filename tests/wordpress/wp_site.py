@@ -10,11 +10,13 @@ Usable from pytest (see test_wordpress_plugin.py) or by hand (as root: it writes
 /etc/wordpress/config-*.php and creates a MariaDB database):
     python tests/wordpress/wp_site.py --port 8899      # serves until Ctrl-C
     python tests/wordpress/wp_site.py --zip dist/      # just build dist/cogvideox.zip
+    python tests/wordpress/wp_site.py --pot            # regenerate languages/cogvideox.pot
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -75,6 +77,64 @@ def build_plugin_zip(dest_dir: Path) -> Path:
         return Path(archive)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+POT_HEADER = """# Copyright (C) 2026 CogVideoX Studio
+# This file is distributed under the GPL-2.0-or-later.
+msgid ""
+msgstr ""
+"Project-Id-Version: CogVideoX Studio 1.0.0\\n"
+"MIME-Version: 1.0\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Content-Transfer-Encoding: 8bit\\n"
+"X-Domain: cogvideox\\n"
+"""
+
+# WordPress's translation functions, as xgettext keywords (msgid, plural, context).
+POT_KEYWORDS = {
+    "PHP": ("__", "_e", "esc_html__", "esc_html_e", "esc_attr__", "esc_attr_e", "_x:1,2c", "_n:1,2", "_nx:1,2,4c"),
+    "JavaScript": ("__", "_x:1,2c", "_n:1,2", "_nx:1,2,4c"),
+}
+
+
+def make_pot(dest: Path | None = None) -> Path:
+    """Regenerate the plugin's languages/cogvideox.pot from its PHP and JavaScript strings
+    (GNU gettext's xgettext, `translators:` comments kept) and block.json's title, description
+    and keywords (with WordPress's block contexts); sorted, unwrapped, without locations."""
+    dest = dest or PLUGIN_SRC / "languages" / "cogvideox.pot"
+    work = Path(tempfile.mkdtemp(prefix="cogvideox-pot-"))
+    try:
+        parts = []
+        for language, pattern in (("PHP", "*.php"), ("JavaScript", "*.js")):
+            files = sorted(str(p.relative_to(PLUGIN_SRC)) for p in PLUGIN_SRC.rglob(pattern))
+            out = work / f"{language}.pot"
+            keywords = [f"--keyword={k}" for k in POT_KEYWORDS[language]]
+            subprocess.run(
+                ["xgettext", f"--language={language}", "--from-code=UTF-8", "--add-comments=translators:"]
+                + ["--no-location", "--no-wrap", "--sort-output", "--keyword", *keywords, "-o", str(out), *files],
+                cwd=PLUGIN_SRC,
+                check=True,
+            )
+            parts.append(out)
+        block = json.loads((PLUGIN_SRC / "blocks" / "video" / "block.json").read_text())
+        quote = lambda text: json.dumps(text, ensure_ascii=False)  # noqa: E731 - PO strings escape like JSON's
+        lines = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
+        strings = [("block title", block["title"]), ("block description", block["description"])]
+        strings += [("block keyword", keyword) for keyword in block["keywords"]]
+        for context, text in strings:
+            lines += [f'msgctxt "{context}"', f"msgid {quote(text)}", 'msgstr ""', ""]
+        (work / "block.pot").write_text("\n".join(lines))
+        parts.append(work / "block.pot")
+        merged = work / "all.pot"
+        flags = ["--sort-output", "--no-location", "--no-wrap", "--use-first"]
+        subprocess.run(["msgcat", *flags, *map(str, parts), "-o", str(merged)], check=True)
+        body = merged.read_text()
+        # xgettext's placeholder header gives way to the plugin's own.
+        body = body[body.index("\n\n", body.index('msgid ""')) + 2 :]
+        dest.write_text(POT_HEADER + "\n" + body)
+        return dest
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class WordPressSite:
@@ -335,7 +395,11 @@ def main() -> None:
     parser.add_argument("--no-plugin", action="store_true", help="do not pre-install the plugin")
     parser.add_argument("--cron", action="store_true", help="leave WP-Cron on")
     parser.add_argument("--zip", metavar="DIR", help="only build cogvideox.zip (the installable plugin) into DIR")
+    parser.add_argument("--pot", action="store_true", help="only regenerate languages/cogvideox.pot (needs gettext)")
     args = parser.parse_args()
+    if args.pot:
+        print(make_pot())
+        return
     if args.zip:
         dest = Path(args.zip)
         dest.mkdir(parents=True, exist_ok=True)

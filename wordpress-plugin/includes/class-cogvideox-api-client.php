@@ -55,8 +55,25 @@ class CogVideoX_API_Client {
 		'fps_choices'       => array(),
 		'fits'              => array(),
 		'default_fit'       => '',
+		// The image-to-video models the service serves (GET /api/models), each with its own
+		// limits (see image_model_limits()); none known without the listing, and then the
+		// editor offers no "Animate the featured image".
+		'image_models'      => array(),
 		'source'            => 'fallback',
 	);
+
+	/**
+	 * The largest input image the service takes by default (COGVIDEO_MAX_IMAGE_BYTES: 20 MB).
+	 * GET /api/models does not list it; a service configured lower answers 413 in its own
+	 * words. See CogVideoX_Settings::max_image_bytes().
+	 */
+	const MAX_IMAGE_BYTES = 20971520;
+
+	/** Input image types the service takes (it sniffs the bytes: PNG, JPEG, WebP). */
+	const IMAGE_TYPES = array( 'image/png', 'image/jpeg', 'image/webp' );
+
+	/** The smallest side of an input image the service takes by default (COGVIDEO_MIN_IMAGE_SIDE). */
+	const MIN_IMAGE_SIDE = 16;
 
 	/**
 	 * Base URL without trailing slash.
@@ -222,14 +239,15 @@ class CogVideoX_API_Client {
 	 * then default to CogVideoX-2b's). Cached for an hour (a minute after a failure, when
 	 * the fallback - CogVideoX-2b's numbers - is used meanwhile).
 	 *
-	 * fps_choices (the delivered frame rates) and fits come from the model listing only.
+	 * fps_choices (the delivered frame rates), fits and image_models (the image-to-video
+	 * models, each with the same keys) come from the model listing only.
 	 *
-	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,fps_choices:int[],fits:string[],default_fit:string,source:string}
+	 * @return array{model:string,max_duration:int,fps:int,native_resolution:string,size_multiple:int,min_side:int,max_side:int,max_pixels:int,fps_choices:int[],fits:string[],default_fit:string,image_models:array[],source:string}
 	 */
 	public function limits() {
 		$cached = get_transient( self::LIMITS_TRANSIENT );
-		// A cache written before fits and frame rates were read is read again.
-		if ( is_array( $cached ) && isset( $cached['max_duration'], $cached['fits'] ) ) {
+		// A cache written before fits, frame rates and image models were read is read again.
+		if ( is_array( $cached ) && isset( $cached['max_duration'], $cached['fits'], $cached['image_models'] ) ) {
 			return $cached;
 		}
 		if ( '' === $this->base_url || '' === $this->token ) {
@@ -253,7 +271,8 @@ class CogVideoX_API_Client {
 	}
 
 	/**
-	 * Limits from a GET /api/models body: its text-to-video model (the first one otherwise).
+	 * Limits from a GET /api/models body: its text-to-video model (the first one otherwise),
+	 * with the image-to-video models it serves under image_models (their own limits each).
 	 *
 	 * @param array $body Body.
 	 * @return array|null
@@ -270,22 +289,56 @@ class CogVideoX_API_Client {
 				break;
 			}
 		}
+		$limits = self::limits_from( self::fields_from_listing( $model ), 'models' );
+		if ( null === $limits ) {
+			return null;
+		}
+		foreach ( $list as $candidate ) {
+			if ( ! self::takes_image( $candidate ) ) {
+				continue;
+			}
+			$image = self::limits_from( self::fields_from_listing( $candidate ), 'models' );
+			if ( null !== $image && '' !== $image['model'] ) {
+				unset( $image['image_models'], $image['source'] );
+				$limits['image_models'][] = $image;
+			}
+		}
+		return $limits;
+	}
+
+	/**
+	 * Whether a model of the listing is an image-to-video model.
+	 *
+	 * @param array $model One entry of GET /api/models.
+	 * @return bool
+	 */
+	private static function takes_image( array $model ) {
+		if ( isset( $model['takes_image'] ) ) {
+			return true === $model['takes_image'];
+		}
+		return isset( $model['task'] ) && 'image-to-video' === $model['task'];
+	}
+
+	/**
+	 * One entry of GET /api/models in the names limits_from() reads.
+	 *
+	 * @param array $model Entry.
+	 * @return array
+	 */
+	private static function fields_from_listing( array $model ) {
 		$bounds = isset( $model['resolution_limits'] ) && is_array( $model['resolution_limits'] ) ? $model['resolution_limits'] : array();
-		return self::limits_from(
-			array(
-				'id'                => isset( $model['id'] ) ? $model['id'] : '',
-				'max_duration'      => isset( $model['max_duration'] ) ? $model['max_duration'] : null,
-				'fps'               => isset( $model['native_fps'] ) ? $model['native_fps'] : null,
-				'native_resolution' => isset( $model['default_resolution'] ) ? $model['default_resolution'] : null,
-				'size_multiple'     => isset( $bounds['multiple'] ) ? $bounds['multiple'] : null,
-				'min_side'          => isset( $bounds['min_side'] ) ? $bounds['min_side'] : null,
-				'max_side'          => isset( $bounds['max_side'] ) ? $bounds['max_side'] : null,
-				'max_pixels'        => isset( $bounds['max_pixels'] ) ? $bounds['max_pixels'] : null,
-				'fps_choices'       => isset( $model['fps'] ) ? $model['fps'] : null,
-				'fits'              => isset( $model['fits'] ) ? $model['fits'] : null,
-				'default_fit'       => isset( $model['default_fit'] ) ? $model['default_fit'] : null,
-			),
-			'models'
+		return array(
+			'id'                => isset( $model['id'] ) ? $model['id'] : '',
+			'max_duration'      => isset( $model['max_duration'] ) ? $model['max_duration'] : null,
+			'fps'               => isset( $model['native_fps'] ) ? $model['native_fps'] : null,
+			'native_resolution' => isset( $model['default_resolution'] ) ? $model['default_resolution'] : null,
+			'size_multiple'     => isset( $bounds['multiple'] ) ? $bounds['multiple'] : null,
+			'min_side'          => isset( $bounds['min_side'] ) ? $bounds['min_side'] : null,
+			'max_side'          => isset( $bounds['max_side'] ) ? $bounds['max_side'] : null,
+			'max_pixels'        => isset( $bounds['max_pixels'] ) ? $bounds['max_pixels'] : null,
+			'fps_choices'       => isset( $model['fps'] ) ? $model['fps'] : null,
+			'fits'              => isset( $model['fits'] ) ? $model['fits'] : null,
+			'default_fit'       => isset( $model['default_fit'] ) ? $model['default_fit'] : null,
 		);
 	}
 

@@ -41,6 +41,11 @@ class CogVideoX_CLI {
 	 * [--template=<slug>]
 	 * : A template of the service, filled in from the post.
 	 *
+	 * [--featured-image]
+	 * : Animate each post's featured image (its file, PNG, JPEG or WebP) with the service's
+	 * image-to-video model; the prompt describes the motion (default: the post's title and
+	 * excerpt).
+	 *
 	 * [--duration=<seconds>]
 	 * : Length, within the service's limit.
 	 *
@@ -63,6 +68,7 @@ class CogVideoX_CLI {
 	 *
 	 *     wp cogvideox generate 42 --wait
 	 *     wp cogvideox generate --all-drafts --template=news-clip
+	 *     wp cogvideox generate 42 --featured-image --prompt="The waves start rolling"
 	 *
 	 * @param string[] $args  Post ids.
 	 * @param array    $assoc Options.
@@ -94,7 +100,17 @@ class CogVideoX_CLI {
 		if ( ! empty( $assoc['draft'] ) ) {
 			$input['enhance_quality'] = false;
 		}
-		if ( ! isset( $input['template'] ) && '' !== CogVideoX_Settings::defaults()['template'] && ! isset( $input['prompt'] ) ) {
+		if ( ! empty( $assoc['featured-image'] ) ) {
+			if ( isset( $input['template'] ) ) {
+				WP_CLI::error( __( 'Animate the featured image with a prompt, not a template: pick one or the other.', 'cogvideox' ) );
+				return;
+			}
+			if ( null === CogVideoX_Settings::image_model() ) {
+				WP_CLI::error( __( 'CogVideoX Studio serves no image-to-video model, so the featured image cannot be animated.', 'cogvideox' ) );
+				return;
+			}
+			$input['featured_image'] = true;
+		} elseif ( ! isset( $input['template'] ) && '' !== CogVideoX_Settings::defaults()['template'] && ! isset( $input['prompt'] ) ) {
 			$input['template'] = CogVideoX_Settings::defaults()['template'];
 		}
 		$started = array();

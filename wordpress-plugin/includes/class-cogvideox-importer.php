@@ -21,6 +21,9 @@ class CogVideoX_Importer {
 	/** Attachment meta: 'video', 'poster' or 'preview' (the animated WebP for hover previews). */
 	const META_SOURCE_KIND = '_cogvideox_source_kind';
 
+	/** Video attachment meta: the featured image it was animated from (image-to-video jobs). */
+	const META_SOURCE_IMAGE = '_cogvideox_source_image';
+
 	/** Option-name prefix of import locks. */
 	const LOCK_PREFIX = '_cogvideox_lock_';
 
@@ -104,6 +107,10 @@ class CogVideoX_Importer {
 		);
 		update_post_meta( $video_attachment, self::META_SOURCE_TASK, (string) $task_id );
 		update_post_meta( $video_attachment, self::META_SOURCE_KIND, 'video' );
+		$params = json_decode( (string) get_post_meta( $post_id, CogVideoX_Jobs::META_PARAMS, true ), true );
+		if ( is_array( $params ) && ! empty( $params['featured_image'] ) ) {
+			update_post_meta( $video_attachment, self::META_SOURCE_IMAGE, (int) $params['featured_image'] );
+		}
 
 		// The poster is a nice-to-have: a failure here keeps the video.
 		$poster_attachment = 0;

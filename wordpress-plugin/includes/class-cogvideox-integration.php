@@ -175,6 +175,10 @@ class CogVideoX_Integration {
 		$limits     = CogVideoX_Settings::limits();
 		$on_save    = (bool) get_post_meta( $post->ID, CogVideoX_Jobs::META_GENERATE_ON_SAVE, true );
 		$templates  = $configured ? CogVideoX_API_Client::from_settings()->cached_templates() : array();
+		// "Animate the featured image": only when the service serves an image-to-video model;
+		// shown while the post has a featured image (the script follows the editor's choice).
+		$image_model = $configured ? CogVideoX_Settings::image_model() : null;
+		$featured    = (int) get_post_thumbnail_id( $post->ID );
 
 		wp_nonce_field( self::NONCE_ACTION, self::NONCE_FIELD );
 		?>
@@ -258,6 +262,12 @@ class CogVideoX_Integration {
 			</p>
 			<p class="cogvideox-actions">
 				<button type="button" class="button button-primary" id="cogvideox-generate" <?php disabled( ! $configured ); ?>><?php esc_html_e( 'Generate', 'cogvideox' ); ?></button>
+				<?php if ( null !== $image_model ) : ?>
+					<button type="button" class="button" id="cogvideox-animate"
+						data-featured-image="<?php echo esc_attr( (string) $featured ); ?>"
+						title="<?php echo esc_attr( sprintf( /* translators: %s: the image-to-video model */ __( 'Sends the featured image (PNG, JPEG or WebP) and the prompt to %s.', 'cogvideox' ), $image_model['model'] ) ); ?>"
+						<?php echo $featured ? '' : 'hidden'; ?>><?php esc_html_e( 'Animate the featured image', 'cogvideox' ); ?></button>
+				<?php endif; ?>
 				<button type="button" class="button" id="cogvideox-cancel" hidden><?php esc_html_e( 'Cancel', 'cogvideox' ); ?></button>
 			</p>
 			<div class="cogvideox-progress" id="cogvideox-progress-wrap" hidden>

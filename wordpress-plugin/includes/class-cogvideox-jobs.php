@@ -58,6 +58,13 @@ class CogVideoX_Jobs {
 	const TERMINAL = array( 'completed', 'failed', 'canceled' );
 
 	/**
+	 * Payload key naming the attachment whose file becomes the request's `image` (a data URL)
+	 * only when the request is sent (send_start()): post meta, the saved request and the
+	 * filters never hold the image's bytes. Never sent itself.
+	 */
+	const PAYLOAD_IMAGE = '_cogvideox_image_attachment';
+
+	/**
 	 * Every post meta key the plugin writes (uninstall removes them).
 	 *
 	 * @return string[]
@@ -132,13 +139,21 @@ class CogVideoX_Jobs {
 	 * Build the POST /api/generate body from editor input, filling gaps from the settings.
 	 *
 	 * @param int   $post_id Post id.
-	 * @param array $input   prompt, duration, resolution, fit, fps, enhance_quality, template.
+	 * @param array $input   prompt, duration, resolution, fit, fps, enhance_quality, template;
+	 *                       featured_image (true: animate the post's featured image, see
+	 *                       build_featured_image_payload()) and featured_image_id.
 	 * @return array|WP_Error
 	 */
 	public static function build_payload( $post_id, array $input ) {
 		$defaults = CogVideoX_Settings::defaults();
 		$prompt   = isset( $input['prompt'] ) ? sanitize_textarea_field( (string) $input['prompt'] ) : '';
 		$template = isset( $input['template'] ) ? sanitize_title( (string) $input['template'] ) : '';
+		if ( ! empty( $input['featured_image'] ) ) {
+			if ( '' !== $template ) {
+				return new WP_Error( 'cogvideox_template_and_image', __( 'Animate the featured image with a prompt, not a template: pick one or the other.', 'cogvideox' ), array( 'status' => 400 ) );
+			}
+			return self::build_featured_image_payload( $post_id, $prompt, $input );
+		}
 		if ( '' !== $template ) {
 			return self::build_template_payload( $post_id, $template, $prompt, $input );
 		}
@@ -193,11 +208,12 @@ class CogVideoX_Jobs {
 	 * The fit and frame rate the editor chose (empty: the service's defaults, not sent),
 	 * checked against the choices the service lists (GET /api/models, cached in limits()).
 	 *
-	 * @param array $input Editor input.
+	 * @param array      $input  Editor input.
+	 * @param array|null $limits The model's limits (null: the text model's).
 	 * @return array|WP_Error `fit` and `fps` to send.
 	 */
-	public static function check_fit_fps( array $input ) {
-		$limits = CogVideoX_Settings::limits();
+	public static function check_fit_fps( array $input, $limits = null ) {
+		$limits = is_array( $limits ) ? $limits : CogVideoX_Settings::limits();
 		$out    = array();
 		if ( isset( $input['fit'] ) && '' !== (string) $input['fit'] ) {
 			$fit = sanitize_key( (string) $input['fit'] );
@@ -228,14 +244,15 @@ class CogVideoX_Jobs {
 	/**
 	 * The duration the editor asked for, checked against the service's limit (null: none asked).
 	 *
-	 * @param array $input Editor input.
+	 * @param array    $input Editor input.
+	 * @param int|null $max   The model's longest duration (null: the text model's).
 	 * @return int|null|WP_Error
 	 */
-	public static function check_duration( array $input ) {
+	public static function check_duration( array $input, $max = null ) {
 		if ( ! isset( $input['duration'] ) || '' === (string) $input['duration'] ) {
 			return null;
 		}
-		$max = CogVideoX_Settings::max_duration();
+		$max = null !== $max ? max( 1, (int) $max ) : CogVideoX_Settings::max_duration();
 		if ( ! is_numeric( $input['duration'] ) || (int) $input['duration'] < 1 || (int) $input['duration'] > $max ) {
 			return new WP_Error(
 				'cogvideox_bad_duration',
@@ -301,6 +318,192 @@ class CogVideoX_Jobs {
 		);
 		/** This filter is documented in build_payload(). */
 		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
+	}
+
+	/**
+	 * The body that animates the post's featured image: the service's image-to-video model
+	 * (CogVideoX_Settings::image_model()), the prompt (the editor's, else the post's title and
+	 * excerpt), and the image itself, its FILE read from the uploads folder when the request is
+	 * sent (PAYLOAD_IMAGE; see with_image()), never a URL the service would have to reach.
+	 * Duration, resolution, fit and frame rate are checked against that model's limits; a
+	 * resolution is sent only when the editor asked for one (else the model's default).
+	 *
+	 * @param int    $post_id Post id.
+	 * @param string $prompt  The editor's prompt, or ''.
+	 * @param array  $input   Editor input (featured_image_id: the editor's current featured
+	 *                        image when it differs from the saved one).
+	 * @return array|WP_Error
+	 */
+	public static function build_featured_image_payload( $post_id, $prompt, array $input ) {
+		$model = CogVideoX_Settings::image_model();
+		if ( null === $model ) {
+			return new WP_Error( 'cogvideox_no_image_model', __( 'CogVideoX Studio serves no image-to-video model, so the featured image cannot be animated.', 'cogvideox' ), array( 'status' => 409 ) );
+		}
+		$image_id = self::featured_image_id( $post_id, $input );
+		if ( is_wp_error( $image_id ) ) {
+			return $image_id;
+		}
+		$image = self::check_image_file( $image_id );
+		if ( is_wp_error( $image ) ) {
+			return $image;
+		}
+		if ( '' === trim( $prompt ) ) {
+			$prompt = self::prompt_from_post( $post_id );
+		}
+		if ( '' === trim( $prompt ) ) {
+			return new WP_Error( 'cogvideox_empty_prompt', __( 'Write a prompt (or give the post a title) first.', 'cogvideox' ), array( 'status' => 400 ) );
+		}
+		$duration = self::check_duration( $input, $model['max_duration'] );
+		if ( is_wp_error( $duration ) ) {
+			return $duration;
+		}
+		$defaults = CogVideoX_Settings::defaults();
+		$payload  = array(
+			'model'    => $model['model'],
+			'prompt'   => mb_substr( $prompt, 0, 2000 ),
+			'duration' => null !== $duration ? $duration : max( 1, min( (int) $model['max_duration'], (int) $defaults['duration'] ) ),
+		);
+		if ( isset( $input['resolution'] ) && '' !== trim( (string) $input['resolution'] ) ) {
+			$resolution = CogVideoX_Settings::sanitize_resolution( $input['resolution'], $model );
+			if ( '' === $resolution ) {
+				return new WP_Error( 'cogvideox_bad_resolution', CogVideoX_Settings::resolution_rule( $model ), array( 'status' => 400 ) );
+			}
+			$payload['resolution'] = $resolution;
+		}
+		$delivery = self::check_fit_fps( $input, $model );
+		if ( is_wp_error( $delivery ) ) {
+			return $delivery;
+		}
+		$payload                    = array_merge( $payload, $delivery );
+		$payload['enhance_quality'] = isset( $input['enhance_quality'] ) ? rest_sanitize_boolean( $input['enhance_quality'] ) : (bool) $defaults['enhance_quality'];
+		$callback                   = self::callback_url();
+		if ( $callback ) {
+			$payload['callback_url'] = $callback;
+		}
+		$payload['metadata']            = array(
+			'source'            => 'wordpress',
+			'wp_post_id'        => (int) $post_id,
+			'wp_site'           => home_url( '/' ),
+			'wp_featured_image' => (int) $image_id,
+		);
+		$payload[ self::PAYLOAD_IMAGE ] = (int) $image_id;
+		/** This filter is documented in build_payload(). The image's bytes are added when the request is sent. */
+		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
+	}
+
+	/**
+	 * The attachment to animate: the post's featured image, or the one the editor has chosen
+	 * but not saved yet (featured_image_id), which the current user must be able to see.
+	 *
+	 * @param int   $post_id Post id.
+	 * @param array $input   Editor input.
+	 * @return int|WP_Error
+	 */
+	public static function featured_image_id( $post_id, array $input ) {
+		$saved  = (int) get_post_thumbnail_id( $post_id );
+		$chosen = isset( $input['featured_image_id'] ) ? absint( $input['featured_image_id'] ) : 0;
+		if ( $chosen && $chosen !== $saved ) {
+			$attachment = get_post( $chosen );
+			if ( ! $attachment || 'attachment' !== $attachment->post_type || ! current_user_can( 'read_post', $chosen ) ) {
+				return new WP_Error( 'cogvideox_bad_featured_image', __( 'That image is not one you may use. Pick another featured image.', 'cogvideox' ), array( 'status' => 403 ) );
+			}
+			return $chosen;
+		}
+		if ( ! $saved || ! get_post( $saved ) ) {
+			return new WP_Error( 'cogvideox_no_featured_image', __( 'This post has no featured image to animate. Set one first.', 'cogvideox' ), array( 'status' => 409 ) );
+		}
+		return $saved;
+	}
+
+	/**
+	 * An image attachment's file, checked as the service will check it: there, PNG, JPEG or
+	 * WebP by its bytes (not its name), within the size and smallest side the service takes.
+	 *
+	 * @param int $attachment_id Attachment id.
+	 * @return array{id:int,file:string,mime:string,bytes:int}|WP_Error
+	 */
+	public static function check_image_file( $attachment_id ) {
+		$file = get_attached_file( $attachment_id );
+		if ( ! $file || ! is_file( $file ) || ! is_readable( $file ) ) {
+			return new WP_Error( 'cogvideox_image_missing', __( 'The featured image\'s file is missing from the uploads folder. Upload it again.', 'cogvideox' ), array( 'status' => 409 ) );
+		}
+		$mime = wp_get_image_mime( $file );
+		if ( ! $mime ) {
+			$mime = (string) get_post_mime_type( $attachment_id );
+		}
+		if ( ! in_array( $mime, CogVideoX_API_Client::IMAGE_TYPES, true ) ) {
+			$kind = preg_match( '#^image/([a-z0-9.+-]+)$#i', (string) $mime, $m ) ? strtoupper( $m[1] ) : __( 'not an image', 'cogvideox' );
+			return new WP_Error(
+				'cogvideox_image_type',
+				sprintf(
+					/* translators: %s: the image's type, e.g. GIF */
+					__( 'The featured image is %s; CogVideoX Studio animates PNG, JPEG or WebP images. Set a PNG, JPEG or WebP featured image and try again.', 'cogvideox' ),
+					$kind
+				),
+				array( 'status' => 415 )
+			);
+		}
+		$bytes = (int) filesize( $file );
+		$max   = CogVideoX_Settings::max_image_bytes();
+		if ( $bytes > $max ) {
+			return new WP_Error(
+				'cogvideox_image_too_large',
+				sprintf(
+					/* translators: 1: the image's size, 2: the largest size the service takes */
+					__( 'The featured image is %1$s; CogVideoX Studio takes images up to %2$s. Use a smaller featured image.', 'cogvideox' ),
+					size_format( $bytes, 1 ),
+					size_format( $max )
+				),
+				array( 'status' => 413 )
+			);
+		}
+		$size = wp_getimagesize( $file );
+		if ( is_array( $size ) && min( (int) $size[0], (int) $size[1] ) < CogVideoX_API_Client::MIN_IMAGE_SIDE ) {
+			return new WP_Error(
+				'cogvideox_image_too_small',
+				sprintf(
+					/* translators: 1: width, 2: height, 3: smallest side in pixels */
+					__( 'The featured image is %1$dx%2$d pixels; each side must be at least %3$d pixels.', 'cogvideox' ),
+					(int) $size[0],
+					(int) $size[1],
+					CogVideoX_API_Client::MIN_IMAGE_SIDE
+				),
+				array( 'status' => 400 )
+			);
+		}
+		return array(
+			'id'    => (int) $attachment_id,
+			'file'  => $file,
+			'mime'  => $mime,
+			'bytes' => $bytes,
+		);
+	}
+
+	/**
+	 * The body as sent: PAYLOAD_IMAGE replaced by the attachment's file as a base64 data URL
+	 * (checked again: it may have changed since the request was accepted).
+	 *
+	 * @param array $payload Body with PAYLOAD_IMAGE, or without (returned as it is).
+	 * @return array|WP_Error
+	 */
+	public static function with_image( array $payload ) {
+		if ( ! isset( $payload[ self::PAYLOAD_IMAGE ] ) ) {
+			return $payload;
+		}
+		$image = self::check_image_file( (int) $payload[ self::PAYLOAD_IMAGE ] );
+		unset( $payload[ self::PAYLOAD_IMAGE ] );
+		if ( is_wp_error( $image ) ) {
+			return $image;
+		}
+		// Up to 20 MB of image is about 27 MB of base64 and its JSON: more than a REST
+		// request's default memory limit.
+		wp_raise_memory_limit( 'cogvideox' );
+		$bytes = file_get_contents( $image['file'] ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_get_contents_file_get_contents -- a local upload.
+		if ( false === $bytes || strlen( $bytes ) !== $image['bytes'] ) {
+			return new WP_Error( 'cogvideox_image_missing', __( 'The featured image\'s file could not be read.', 'cogvideox' ), array( 'status' => 409 ) );
+		}
+		$payload['image'] = 'data:' . $image['mime'] . ';base64,' . base64_encode( $bytes ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- the service's data URL.
+		return $payload;
 	}
 
 	/**
@@ -418,7 +621,12 @@ class CogVideoX_Jobs {
 	 * @return array|WP_Error
 	 */
 	private static function send_start( $post_id, array $payload, $idempotency_key ) {
-		$answer = CogVideoX_API_Client::from_settings()->generate( $payload, $idempotency_key );
+		$body = self::with_image( $payload );
+		if ( is_wp_error( $body ) ) {
+			return $body;
+		}
+		$answer = CogVideoX_API_Client::from_settings()->generate( $body, $idempotency_key );
+		unset( $body );
 		if ( is_wp_error( $answer ) ) {
 			return $answer;
 		}
@@ -535,6 +743,12 @@ class CogVideoX_Jobs {
 		update_post_meta( $post_id, self::META_PROMPT, isset( $payload['prompt'] ) ? sanitize_textarea_field( $payload['prompt'] ) : '' );
 		// With a template the service rendered the prompt and chose the defaults: keep what it resolved.
 		$recorded = $payload;
+		unset( $recorded['image'], $recorded[ self::PAYLOAD_IMAGE ] );
+		if ( isset( $payload[ self::PAYLOAD_IMAGE ] ) ) {
+			// An animated featured image: which attachment, and what the service found in it.
+			$recorded['featured_image'] = (int) $payload[ self::PAYLOAD_IMAGE ];
+			$recorded['image']          = self::image_description( $answer );
+		}
 		if ( isset( $payload['template'] ) ) {
 			foreach ( array( 'prompt', 'negative_prompt', 'duration', 'resolution' ) as $key ) {
 				if ( isset( $answer[ $key ] ) && ! isset( $recorded[ $key ] ) ) {
@@ -560,6 +774,24 @@ class CogVideoX_Jobs {
 	}
 
 	/**
+	 * The service's description of the input image (params.image of its answer): digest,
+	 * format, size, source, the size it was fitted to. Scalars only.
+	 *
+	 * @param array $answer Service answer.
+	 * @return array
+	 */
+	private static function image_description( array $answer ) {
+		$image = isset( $answer['params']['image'] ) && is_array( $answer['params']['image'] ) ? $answer['params']['image'] : array();
+		$out   = array();
+		foreach ( array( 'sha256', 'format', 'width', 'height', 'bytes', 'source', 'fitted_to', 'fit' ) as $key ) {
+			if ( isset( $image[ $key ] ) && is_scalar( $image[ $key ] ) ) {
+				$out[ $key ] = is_int( $image[ $key ] ) ? $image[ $key ] : sanitize_text_field( (string) $image[ $key ] );
+			}
+		}
+		return $out;
+	}
+
+	/**
 	 * Keep the post's last jobs (newest first) for the editor's sidebar.
 	 *
 	 * @param int    $post_id Post id.
@@ -581,11 +813,13 @@ class CogVideoX_Jobs {
 			array_unshift(
 				$history,
 				array(
-					'task_id'  => $task_id,
-					'status'   => $status,
-					'prompt'   => isset( $params['prompt'] ) ? mb_substr( sanitize_text_field( (string) $params['prompt'] ), 0, 200 ) : '',
-					'template' => isset( $params['template'] ) ? sanitize_title( (string) $params['template'] ) : '',
-					'started'  => time(),
+					'task_id'        => $task_id,
+					'status'         => $status,
+					'prompt'         => isset( $params['prompt'] ) ? mb_substr( sanitize_text_field( (string) $params['prompt'] ), 0, 200 ) : '',
+					'template'       => isset( $params['template'] ) ? sanitize_title( (string) $params['template'] ) : '',
+					// The featured image it animated (0: a text job).
+					'featured_image' => isset( $params['featured_image'] ) ? (int) $params['featured_image'] : 0,
+					'started'        => time(),
 				)
 			);
 		}

@@ -74,6 +74,18 @@ class CogVideoX_REST {
 							'type'              => 'string',
 							'sanitize_callback' => 'sanitize_title',
 						),
+						// Animate the post's featured image (its file, sent as a data URL) with
+						// the service's image-to-video model instead of generating from text.
+						'featured_image'    => array(
+							'type'    => 'boolean',
+							'default' => false,
+						),
+						// The editor's featured image when it is not saved yet (the block
+						// editor saves it with the post); must be one the user may see.
+						'featured_image_id' => array(
+							'type'    => 'integer',
+							'minimum' => 0,
+						),
 					)
 				),
 			)
@@ -240,12 +252,13 @@ class CogVideoX_REST {
 			'prompt'   => (string) $request['prompt'],
 			'template' => (string) $request['template'],
 		);
-		foreach ( array( 'duration', 'resolution', 'fit', 'fps', 'enhance_quality' ) as $key ) {
+		foreach ( array( 'duration', 'resolution', 'fit', 'fps', 'enhance_quality', 'featured_image_id' ) as $key ) {
 			if ( null !== $request[ $key ] ) {
 				$input[ $key ] = $request[ $key ];
 			}
 		}
-		$payload = CogVideoX_Jobs::build_payload( $post_id, $input );
+		$input['featured_image'] = (bool) $request['featured_image'];
+		$payload                 = CogVideoX_Jobs::build_payload( $post_id, $input );
 		if ( is_wp_error( $payload ) ) {
 			return $payload;
 		}

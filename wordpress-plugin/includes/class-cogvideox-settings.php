@@ -108,6 +108,42 @@ class CogVideoX_Settings {
 	}
 
 	/**
+	 * The image-to-video model "Animate the featured image" uses: the first one the service
+	 * lists (GET /api/models, cached in limits()), with its own limits; null when it serves
+	 * none (then the editor offers no Animate action).
+	 *
+	 * @return array|null model, max_duration, native_resolution, fits, fps_choices, ... of that model.
+	 */
+	public static function image_model() {
+		$models = self::limits()['image_models'];
+		/**
+		 * Filters the image-to-video model used to animate featured images.
+		 *
+		 * @param array|null $model  The first listed image-to-video model's limits (null: none).
+		 * @param array[]    $models Every image-to-video model the service lists.
+		 */
+		$model = apply_filters( 'cogvideox_image_model', $models ? $models[0] : null, $models );
+		return is_array( $model ) && ! empty( $model['model'] ) ? $model : null;
+	}
+
+	/**
+	 * The largest featured image the plugin sends, in bytes: the service's default limit
+	 * (GET /api/models does not list it), lower through the cogvideox_max_image_bytes filter
+	 * for a service configured lower.
+	 *
+	 * @return int
+	 */
+	public static function max_image_bytes() {
+		/**
+		 * Filters the largest input image sent to the service, in bytes (default 20 MB, the
+		 * service's default COGVIDEO_MAX_IMAGE_BYTES).
+		 *
+		 * @param int $bytes Bytes.
+		 */
+		return max( 1, (int) apply_filters( 'cogvideox_max_image_bytes', CogVideoX_API_Client::MAX_IMAGE_BYTES ) );
+	}
+
+	/**
 	 * Longest duration the service accepts, in seconds.
 	 *
 	 * @return int
@@ -119,10 +155,11 @@ class CogVideoX_Settings {
 	/**
 	 * The resolution rule in words, with the service's numbers.
 	 *
+	 * @param array|null $limits A model's limits (null: the text model's).
 	 * @return string
 	 */
-	public static function resolution_rule() {
-		$l = self::limits();
+	public static function resolution_rule( $limits = null ) {
+		$l = is_array( $limits ) ? $limits : self::limits();
 		return sprintf(
 			/* translators: 1: multiple, 2: smallest side, 3: largest side, 4: native size */
 			__( 'Resolution must look like 720x480: width x height in multiples of %1$d, each side from %2$d to %3$d pixels (the service\'s limits; its native size is %4$s).', 'cogvideox' ),
@@ -404,17 +441,18 @@ class CogVideoX_Settings {
 	/**
 	 * "WxH" within the service's limits (multiple, sides, pixels), or '' when the input is not one.
 	 *
-	 * @param mixed $value Raw input.
+	 * @param mixed      $value  Raw input.
+	 * @param array|null $limits A model's limits (null: the text model's).
 	 * @return string
 	 */
-	public static function sanitize_resolution( $value ) {
+	public static function sanitize_resolution( $value, $limits = null ) {
 		$value = strtolower( trim( (string) $value ) );
 		if ( ! preg_match( '/^(\d{2,4})\s*[x×]\s*(\d{2,4})$/u', $value, $m ) ) {
 			return '';
 		}
 		$w = (int) $m[1];
 		$h = (int) $m[2];
-		$l = self::limits();
+		$l = is_array( $limits ) ? $limits : self::limits();
 		$k = max( 1, (int) $l['size_multiple'] );
 		if ( $w < $l['min_side'] || $h < $l['min_side'] || $w > $l['max_side'] || $h > $l['max_side'] || $w % $k || $h % $k || $w * $h > $l['max_pixels'] ) {
 			return '';

@@ -13,6 +13,7 @@
 	var useState = wp.element.useState;
 	var useEffect = wp.element.useEffect;
 	var useRef = wp.element.useRef;
+	var useSelect = wp.data.useSelect;
 	var __ = wp.i18n.__;
 	var sprintf = wp.i18n.sprintf;
 	var apiFetch = wp.apiFetch;
@@ -80,6 +81,12 @@
 		var job = jobState[ 0 ];
 		var postId = currentPostId();
 		var path = base + '/posts/' + postId;
+		// The post's featured image as the editor has it now (saved or not): "Animate the
+		// featured image" is offered while there is one and the service has an image model.
+		var featuredId = useSelect( function ( select ) {
+			var editor = select( 'core/editor' );
+			return ( editor && editor.getEditedPostAttribute( 'featured_media' ) ) || 0;
+		}, [] );
 
 		function stop() {
 			if ( timer.current ) {
@@ -154,25 +161,10 @@
 			};
 		}, [] );
 
-		function generate() {
-			if ( ! attributes.template && ! attributes.prompt.trim() ) {
-				errorState[ 1 ]( __( 'Describe the video or pick a template first.', 'cogvideox' ) );
-				return;
-			}
+		function send( data ) {
 			errorState[ 1 ]( '' );
 			sendingState[ 1 ]( true );
-			apiFetch( {
-				path: path + '/generate',
-				method: 'POST',
-				data: {
-					prompt: attributes.prompt.trim() || undefined,
-					template: attributes.template || undefined,
-					duration: attributes.duration || undefined,
-					resolution: attributes.resolution || undefined,
-					fit: attributes.fit || undefined,
-					fps: attributes.fps || undefined,
-				},
-			} )
+			apiFetch( { path: path + '/generate', method: 'POST', data: data } )
 				.then( function ( state ) {
 					sendingState[ 1 ]( false );
 					sawPending.current = true;
@@ -183,12 +175,42 @@
 				} )
 				.catch( function ( err ) {
 					sendingState[ 1 ]( false );
-					// The service's own words when it refuses (limits, templates, quota).
+					// The service's own words when it refuses (limits, templates, quota, image).
 					errorState[ 1 ]( ( err && err.message ) || __( 'The video could not be requested.', 'cogvideox' ) );
 				} );
 		}
 
+		function generate() {
+			if ( ! attributes.template && ! attributes.prompt.trim() ) {
+				errorState[ 1 ]( __( 'Describe the video or pick a template first.', 'cogvideox' ) );
+				return;
+			}
+			send( {
+				prompt: attributes.prompt.trim() || undefined,
+				template: attributes.template || undefined,
+				duration: attributes.duration || undefined,
+				resolution: attributes.resolution || undefined,
+				fit: attributes.fit || undefined,
+				fps: attributes.fps || undefined,
+			} );
+		}
+
+		// The server reads the image's file and sends it (never its URL) with the prompt
+		// (empty: the post's title and excerpt) to the service's image-to-video model.
+		function animate() {
+			send( {
+				featured_image: true,
+				featured_image_id: featuredId || undefined,
+				prompt: attributes.prompt.trim() || undefined,
+				duration: attributes.duration || undefined,
+				resolution: attributes.resolution || undefined,
+				fit: attributes.fit || undefined,
+				fps: attributes.fps || undefined,
+			} );
+		}
+
 		var busy = sendingState[ 0 ] || pending( job );
+		var canAnimate = !! featuredId && !! ( limits && limits.image_models && limits.image_models.length );
 		var maxDuration = limits && limits.max_duration ? limits.max_duration : 6;
 		var templateOptions = [ { value: '', label: __( '(none: use my prompt)', 'cogvideox' ) } ].concat(
 			templates.map( function ( t ) {
@@ -294,6 +316,11 @@
 						{ variant: 'primary', className: 'cogvideox-block-generate', onClick: generate, disabled: busy, isBusy: busy },
 						__( 'Generate', 'cogvideox' )
 					),
+					canAnimate ? el(
+						C.Button,
+						{ variant: 'secondary', className: 'cogvideox-block-animate', onClick: animate, disabled: busy },
+						__( 'Animate the featured image', 'cogvideox' )
+					) : null,
 					job ? el(
 						'div',
 						{ className: 'cogvideox-block-status', 'data-status': job.status, role: 'status', 'aria-live': 'polite' },

@@ -32,6 +32,7 @@
 		fps: el( 'cogvideox-fps' ),
 		quality: el( 'cogvideox-enhance-quality' ),
 		generate: el( 'cogvideox-generate' ),
+		animate: el( 'cogvideox-animate' ),
 		cancel: el( 'cogvideox-cancel' ),
 		progressWrap: el( 'cogvideox-progress-wrap' ),
 		progress: el( 'cogvideox-progress' ),
@@ -137,6 +138,9 @@
 		var importing = status === 'completed' && ! state.attachment;
 
 		ui.generate.disabled = pending || importing;
+		if ( ui.animate ) {
+			ui.animate.disabled = pending || importing;
+		}
 		show( ui.cancel, pending );
 		show( ui.progressWrap, pending || importing || status === 'completed' );
 		ui.progress.value = Math.max( 0, Math.min( 100, state.progress || 0 ) );
@@ -196,6 +200,27 @@
 			} );
 	}
 
+	/** Ask for a job (Generate or Animate) and follow it. */
+	function start( data ) {
+		showError( '' );
+		ui.generate.disabled = true;
+		if ( ui.animate ) {
+			ui.animate.disabled = true;
+		}
+		apiFetch( { path: base + '/generate', method: 'POST', data: data } )
+			.then( function ( next ) {
+				render( next );
+				timer = window.setTimeout( poll, pollInterval );
+			} )
+			.catch( function ( err ) {
+				ui.generate.disabled = false;
+				if ( ui.animate ) {
+					ui.animate.disabled = false;
+				}
+				showError( ( err && err.message ) || __( 'The video could not be requested.', 'cogvideox' ) );
+			} );
+	}
+
 	function generate() {
 		var template = usingTemplate();
 		if ( ! template && ! ui.prompt.value.trim() ) {
@@ -206,30 +231,57 @@
 			ui.prompt.focus();
 			return;
 		}
-		showError( '' );
-		ui.generate.disabled = true;
-		apiFetch( {
-			path: base + '/generate',
-			method: 'POST',
-			data: {
-				prompt: ui.prompt.value.trim() || undefined,
-				duration: parseInt( ui.duration.value, 10 ) || undefined,
-				resolution: ui.resolution.value.trim() || undefined,
-				// Empty: the service's default (crop, the native rate); the choices are its own.
-				fit: ( ui.fit && ui.fit.value ) || undefined,
-				fps: ( ui.fps && parseInt( ui.fps.value, 10 ) ) || undefined,
-				enhance_quality: template && ! touched.quality ? undefined : !! ui.quality.checked,
-				template: ui.template.value || undefined,
-			},
-		} )
-			.then( function ( next ) {
-				render( next );
-				timer = window.setTimeout( poll, pollInterval );
-			} )
-			.catch( function ( err ) {
-				ui.generate.disabled = false;
-				showError( ( err && err.message ) || __( 'The video could not be requested.', 'cogvideox' ) );
-			} );
+		start( {
+			prompt: ui.prompt.value.trim() || undefined,
+			duration: parseInt( ui.duration.value, 10 ) || undefined,
+			resolution: ui.resolution.value.trim() || undefined,
+			// Empty: the service's default (crop, the native rate); the choices are its own.
+			fit: ( ui.fit && ui.fit.value ) || undefined,
+			fps: ( ui.fps && parseInt( ui.fps.value, 10 ) ) || undefined,
+			enhance_quality: template && ! touched.quality ? undefined : !! ui.quality.checked,
+			template: ui.template.value || undefined,
+		} );
+	}
+
+	/** The featured image chosen in the editor now (0: none), saved or not. */
+	function featuredImageId() {
+		if ( blockEditor() ) {
+			return parseInt( wp.data.select( 'core/editor' ).getEditedPostAttribute( 'featured_media' ), 10 ) || 0;
+		}
+		var field = document.getElementById( '_thumbnail_id' );
+		if ( field ) {
+			return Math.max( 0, parseInt( field.value, 10 ) || 0 );
+		}
+		return ui.animate ? parseInt( ui.animate.getAttribute( 'data-featured-image' ), 10 ) || 0 : 0;
+	}
+
+	function updateAnimate() {
+		if ( ui.animate ) {
+			show( ui.animate, featuredImageId() > 0 );
+		}
+	}
+
+	/**
+	 * "Animate the featured image": the server sends the image's file (never its URL) with
+	 * the prompt to the service's image-to-video model. Templates are for text: the prompt
+	 * box, else the post's title and excerpt.
+	 */
+	function animate() {
+		var image = featuredImageId();
+		if ( ! image ) {
+			showError( __( 'Set a featured image first.', 'cogvideox' ) );
+			return;
+		}
+		start( {
+			featured_image: true,
+			featured_image_id: image,
+			prompt: ui.prompt.value.trim() || undefined,
+			duration: parseInt( ui.duration.value, 10 ) || undefined,
+			resolution: ui.resolution.value.trim() || undefined,
+			fit: ( ui.fit && ui.fit.value ) || undefined,
+			fps: ( ui.fps && parseInt( ui.fps.value, 10 ) ) || undefined,
+			enhance_quality: !! ui.quality.checked,
+		} );
 	}
 
 	function cancel() {
@@ -296,6 +348,17 @@
 	}
 
 	ui.generate.addEventListener( 'click', generate );
+	if ( ui.animate ) {
+		ui.animate.addEventListener( 'click', animate );
+		// Follow the editor's featured image: the block editor's store, or the classic
+		// editor's Featured image box (its content is replaced when the image changes).
+		if ( blockEditor() ) {
+			wp.data.subscribe( updateAnimate );
+		} else if ( document.getElementById( 'postimagediv' ) && window.MutationObserver ) {
+			new window.MutationObserver( updateAnimate ).observe( document.getElementById( 'postimagediv' ), { childList: true, subtree: true, attributes: true } );
+		}
+		updateAnimate();
+	}
 	ui.cancel.addEventListener( 'click', cancel );
 	ui.insert.addEventListener( 'click', insert );
 	ui.featured.addEventListener( 'click', setFeatured );
