@@ -63,9 +63,9 @@ class CogVideoX_API_Client {
 	);
 
 	/**
-	 * The largest input image the service takes by default (COGVIDEO_MAX_IMAGE_BYTES: 20 MB).
-	 * GET /api/models does not list it; a service configured lower answers 413 in its own
-	 * words. See CogVideoX_Settings::max_image_bytes().
+	 * The largest input image the service takes by default (COGVIDEO_MAX_IMAGE_BYTES: 20 MB),
+	 * for a service whose GET /api/models does not list image_limits (an older one). See
+	 * CogVideoX_Settings::max_image_bytes().
 	 */
 	const MAX_IMAGE_BYTES = 20971520;
 
@@ -300,6 +300,10 @@ class CogVideoX_API_Client {
 			$image = self::limits_from( self::fields_from_listing( $candidate ), 'models' );
 			if ( null !== $image && '' !== $image['model'] ) {
 				unset( $image['image_models'], $image['source'] );
+				// The largest input image the service takes (its image_limits), when it says.
+				if ( isset( $candidate['image_limits']['max_bytes'] ) && is_int( $candidate['image_limits']['max_bytes'] ) ) {
+					$image['max_image_bytes'] = $candidate['image_limits']['max_bytes'];
+				}
 				$limits['image_models'][] = $image;
 			}
 		}

@@ -127,20 +127,22 @@ class CogVideoX_Settings {
 	}
 
 	/**
-	 * The largest featured image the plugin sends, in bytes: the service's default limit
-	 * (GET /api/models does not list it), lower through the cogvideox_max_image_bytes filter
-	 * for a service configured lower.
+	 * The largest featured image the plugin sends, in bytes: what the service's model listing
+	 * says its image model takes (image_limits.max_bytes), else the service's default limit;
+	 * the cogvideox_max_image_bytes filter may change it.
 	 *
 	 * @return int
 	 */
 	public static function max_image_bytes() {
+		$model = self::image_model();
+		$bytes = is_array( $model ) && isset( $model['max_image_bytes'] ) ? (int) $model['max_image_bytes'] : CogVideoX_API_Client::MAX_IMAGE_BYTES;
 		/**
-		 * Filters the largest input image sent to the service, in bytes (default 20 MB, the
-		 * service's default COGVIDEO_MAX_IMAGE_BYTES).
+		 * Filters the largest input image sent to the service, in bytes (default: what the
+		 * service lists, else 20 MB, the service's default COGVIDEO_MAX_IMAGE_BYTES).
 		 *
 		 * @param int $bytes Bytes.
 		 */
-		return max( 1, (int) apply_filters( 'cogvideox_max_image_bytes', CogVideoX_API_Client::MAX_IMAGE_BYTES ) );
+		return max( 1, (int) apply_filters( 'cogvideox_max_image_bytes', $bytes ) );
 	}
 
 	/**

@@ -118,6 +118,9 @@ class FeaturedImageTest extends CogVideoXTestCase {
 		$this->assertSame( $listed['max_duration'], $model['max_duration'] );
 		$this->assertSame( $listed['default_resolution'], $model['native_resolution'] );
 		$this->assertSame( $listed['fits'], $model['fits'] );
+		// The largest image the plugin sends is what the service says it takes.
+		$this->assertSame( $listed['image_limits']['max_bytes'], $model['max_image_bytes'] );
+		$this->assertSame( $listed['image_limits']['max_bytes'], CogVideoX_Settings::max_image_bytes() );
 
 		$this->login( 'author1' );
 		$this->assertSame( CogVideoX_Settings::limits()['image_models'], $this->rest( 'GET', '/limits' )->get_data()['image_models'], 'the editor reads the same through /limits' );
