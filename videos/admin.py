@@ -8,6 +8,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from datetime import UTC, datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,29 @@ MAX_ZIP_VIDEOS = 50
 CANCELABLE = (JobStatus.QUEUED, JobStatus.PROCESSING)
 
 
+def _cell(key: str, value) -> str:
+    """A parameter as people read it: seconds to a tenth, bytes in MB, a nested table for an
+    object, a list as its items, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return VideoJobAdmin._table(value) if value else "—"
+    if isinstance(value, list):
+        return (
+            ", ".join(str(item) for item in value)
+            if all(not isinstance(i, dict | list) for i in value)
+            else json.dumps(value)
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if key.endswith("_seconds"):
+            return f"{value:.1f} s" if value >= 0.1 else f"{value * 1000:.0f} ms"
+        if key.endswith("_bytes") and value >= 1_000_000:
+            return f"{value / 1_000_000:.1f} MB"
+        if key.endswith("_unix"):
+            return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value
+
+
 def video_of(job: VideoJob) -> Video | None:
     """The job's own video, or the earlier one a same-request reuse answered it with."""
     return job.result_video
@@ -51,14 +75,13 @@ def describe_errors(errors) -> str:
 
 @admin.register(VideoJob)
 class VideoJobAdmin(admin.ModelAdmin):
+    # Six columns fit beside the admin's menu and filters at 1280 px: owner and template go
+    # under the prompt, the progress bar under the status.
     list_display = (
         "poster_thumbnail",
         "prompt_excerpt",
-        "status_badge",
-        "progress_bar",
-        "owner",
-        "template",
-        "created_at",
+        "state",
+        "created",
         "generation_time",
     )
     list_display_links = ("poster_thumbnail", "prompt_excerpt")
@@ -161,7 +184,23 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Prompt")
     def prompt_excerpt(self, job: VideoJob) -> str:
-        return Truncator(job.prompt).chars(80)
+        prompt = Truncator(job.prompt).chars(80)
+        by = f"by {job.owner.get_username()}" + (f" · template: {job.template.name}" if job.template else "")
+        return format_html('{}<br><span class="cv-quiet">{}</span>', prompt, by)
+
+    @admin.display(description="Created (UTC)", ordering="created_at")
+    def created(self, job: VideoJob) -> str:
+        moment = job.created_at.astimezone(UTC)
+        return format_html(
+            '<time datetime="{}">{}<br>{}</time>', moment.isoformat(), f"{moment:%Y-%m-%d}", f"{moment:%H:%M:%S}"
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, job: VideoJob) -> str:
+        """The badge, with the progress bar under it while the job can still make progress."""
+        if job.status in (JobStatus.CANCELED, JobStatus.FAILED):
+            return self.status_badge(job)
+        return format_html("{}<br>{}", self.status_badge(job), self.progress_bar(job))
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job: VideoJob) -> str:
@@ -169,6 +208,9 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Progress", ordering="progress")
     def progress_bar(self, job: VideoJob) -> str:
+        if job.status in (JobStatus.CANCELED, JobStatus.FAILED):
+            # A part-filled bar would say the job may still finish.
+            return format_html("— (stopped at {}%)", job.progress)
         value = 100 if job.status == JobStatus.COMPLETED else job.progress
         return format_html(
             '<progress class="cv-progress" max="100" value="{}" aria-label="Progress">{}%</progress> {}%',
@@ -192,7 +234,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         return format_html(
             '<video class="cv-player" controls preload="metadata" playsinline poster="{}" src="{}" '
             'width="{}" aria-label="Generated video"></video>'
-            '<p class="cv-video-facts">{}x{}, {} frames at {} fps ({} s), {} bytes. '
+            '<p class="cv-video-facts">{}x{}, {} frames at {} fps ({}), {} bytes. '
             '<a href="{}" download>Download MP4</a> · <a href="{}">Poster JPEG</a></p>',
             download_url(video, "thumbnail"),
             download_url(video),
@@ -201,7 +243,7 @@ class VideoJobAdmin(admin.ModelAdmin):
             video.height,
             video.frames,
             video.fps,
-            video.duration_seconds,
+            video.duration_label,
             video.size_bytes,
             download_url(video),
             download_url(video, "thumbnail"),
@@ -267,10 +309,11 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _table(values: dict) -> str:
+        """A parameter table; a nested object (timings, image, files) as a table in its cell."""
         rows = format_html_join(
             "",
             "<tr><th scope='row'>{}</th><td>{}</td></tr>",
-            ((key, json.dumps(value) if isinstance(value, dict | list) else value) for key, value in values.items()),
+            ((key, _cell(key, value)) for key, value in values.items()),
         )
         return format_html('<table class="cv-params">{}</table>', rows)
 

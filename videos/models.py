@@ -156,6 +156,11 @@ class Video(models.Model):
     def duration_seconds(self) -> float:
         return round(self.frames / self.fps, 3) if self.fps else 0.0
 
+    @property
+    def duration_label(self) -> str:
+        """The length for people: "1.1 s", "6 s" (a 1 s job has fps + 1 frames: 1.125 s)."""
+        return f"{self.duration_seconds:.1f}".removesuffix(".0") + " s"
+
 
 class WorkerHeartbeat(models.Model):
     """One row per live worker process, refreshed while it runs: the system status and the

@@ -157,9 +157,17 @@ def test_the_video_plays_in_the_admin(studio: Page, live):
     expect(thumb).to_have_attribute("src", re.compile(r"\?variant=preview$"))
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     page.screenshot(path=str(ARTIFACTS / "admin-jobs.png"), full_page=True)
+    # Every column is on screen beside the menu and the filters (no sideways scrolling).
+    results = page.locator("#changelist .results")
+    assert results.evaluate("el => el.scrollWidth <= el.clientWidth"), "the job list scrolls sideways"
+    last = page.locator("#result_list th.column-generation_time").bounding_box()
+    assert last["x"] + last["width"] <= page.viewport_size["width"]
 
     page.locator(f"tr:has(a[href*='{task_id}']) td.field-prompt_excerpt a").click()
     expect(page).to_have_url(f"{live.url}/admin/videos/videojob/{task_id}/change/")
+    # The page's buttons do not cover its title.
+    title, tools = page.locator("#content h2").first.bounding_box(), page.locator(".object-tools").bounding_box()
+    assert title["y"] + title["height"] <= tools["y"] or tools["y"] + tools["height"] <= title["y"], (title, tools)
     expect(page.locator(".cv-badge.cv-completed")).to_have_text("Completed")
     seed = api_status(page, live, task_id)["seed"]
     expect(page.locator("table.cv-params tr", has_text="seed").locator("td")).to_have_text(str(seed))

@@ -8,16 +8,37 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ..job_specs import REQUEST_FIELDS, JobSpec, parse_generate_request
+from ..generation.profiles import PROFILES
+from ..job_specs import MAX_GUIDANCE, MAX_SEED, MIN_GUIDANCE, REQUEST_FIELDS, JobSpec, parse_generate_request
 from ..validation import IMAGE_TOO_LARGE, IMAGE_TYPE, FieldKind
 
+# Ranges and examples the schema shows (Swagger's "Try it out" body, generated clients): the
+# widest any served profile allows; the model's own limits are in GET /api/models and the
+# validator checks them.
+SCHEMA_HINTS: dict[str, dict] = {
+    "prompt": {"help_text": "What the video shows (English reads best)."},
+    "duration": {"min_value": 1, "max_value": max(p.max_duration for p in PROFILES.values())},
+    "resolution": {"help_text": 'The delivered size, "WIDTHxHEIGHT" (e.g. "720x480").'},
+    "fps": {"min_value": 1, "max_value": max(max(p.delivered_fps) for p in PROFILES.values())},
+    "seed": {"min_value": 0, "max_value": MAX_SEED},
+    "num_inference_steps": {"min_value": 1, "max_value": max(p.max_steps for p in PROFILES.values())},
+    "guidance_scale": {"min_value": MIN_GUIDANCE, "max_value": MAX_GUIDANCE},
+}
 
-def schema_field(kind: FieldKind) -> serializers.Field:
+# What Swagger's "Try it out" fills in: a request the service accepts as it is.
+GENERATE_EXAMPLE = {"prompt": "A red fox running through fresh snow, cinematic light", "duration": 1}
+
+
+def schema_field(kind: FieldKind, name: str = "") -> serializers.Field:
     """The DRF field that documents a job_specs.REQUEST_FIELDS check."""
+    hints = SCHEMA_HINTS.get(name, {})
     if kind.kind == "text":
         field_class = serializers.SlugField if kind.slug else serializers.CharField
         nullable = {"allow_null": True} if kind.allow_null else {}
-        return field_class(required=False, allow_blank=kind.allow_blank, max_length=kind.max_length, **nullable)
+        text_hints = {key: value for key, value in hints.items() if key == "help_text"}
+        return field_class(
+            required=False, allow_blank=kind.allow_blank, max_length=kind.max_length, **nullable, **text_hints
+        )
     if kind.kind == "object":
         return serializers.DictField(required=False, allow_empty=True)
     if kind.kind == "json":
@@ -27,7 +48,7 @@ def schema_field(kind: FieldKind) -> serializers.Field:
         "number": serializers.FloatField,
         "boolean": serializers.BooleanField,
     }
-    return scalar[kind.kind](required=False, allow_null=True)
+    return scalar[kind.kind](required=False, allow_null=True, **hints)
 
 
 class ImageTooLarge(serializers.ValidationError):
@@ -73,7 +94,7 @@ class _GenerateRequestBase(serializers.Serializer):
 GenerateRequestSerializer = type(
     "GenerateRequestSerializer",
     (_GenerateRequestBase,),
-    {"__module__": __name__, **{name: schema_field(check.kind) for name, check in REQUEST_FIELDS.items()}},
+    {"__module__": __name__, **{name: schema_field(check.kind, name) for name, check in REQUEST_FIELDS.items()}},
 )
 
 
@@ -84,7 +105,7 @@ GenerateFormRequestSerializer = type(
     (_GenerateRequestBase,),
     {
         "__module__": __name__,
-        **{name: schema_field(check.kind) for name, check in REQUEST_FIELDS.items()},
+        **{name: schema_field(check.kind, name) for name, check in REQUEST_FIELDS.items()},
         "image": serializers.FileField(
             required=False, help_text="The input image (PNG, JPEG or WebP) of an image-to-video model."
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from .form_requests import request_body
 from .idempotent import generate_response, idempotent_response
 from .listing import TaskFilters, TaskPagination
 from .parsers import SafeJSONParser
-from .serializers import GenerateFormRequestSerializer, GenerateRequestSerializer
+from .serializers import GENERATE_EXAMPLE, GenerateFormRequestSerializer, GenerateRequestSerializer
 
 
 class GenerateView(APIView):
@@ -38,6 +38,18 @@ class GenerateView(APIView):
         request={"application/json": GenerateRequestSerializer, "multipart/form-data": GenerateFormRequestSerializer},
         parameters=[docs.IDEMPOTENCY_HEADER],
         responses={200: docs.JobStatusSerializer, **docs.ERRORS_WRITE},
+        examples=[
+            OpenApiExample("A text-to-video job", value=GENERATE_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "An image-to-video job",
+                value={
+                    "prompt": "The waves roll in",
+                    "model": "cogvideox-5b-i2v",
+                    "image_url": "https://cms.example.com/a.jpg",
+                },
+                request_only=True,
+            ),
+        ],
         description="Create a job. Answers 200 (not 201) with the queued job: existing CMS clients check for 200 "
         "(README, Integrating a CMS). JSON, or multipart/form-data with an image-to-video model's input image as "
         "the `image` file part (the other fields as text, read as their JSON values). An image refused for its size "

@@ -29,6 +29,10 @@ def test_completed_job_page_has_player_poster_params_and_timeline(editor, editor
     assert "<th scope='row'>seed</th><td>4242</td>" in html
     assert "<th scope='row'>resolution</th><td>64x64</td>" in html
     assert "<th scope='row'>started</th>" in html and "<th scope='row'>finished</th>" in html
+    # Timings as a table of their own in people's units, not a raw dict.
+    assert re.search(r"<th scope='row'>timings</th><td><table class=\"cv-params\">", html)
+    assert re.search(r"<th scope='row'>encode_seconds</th><td>\d+(\.\d s| ms)</td>", html), html
+    assert '{"denoise' not in html and f"({video.duration_label})" in html and video.duration_label == "1.1 s"
     assert "a lighthouse at dusk" in html
     # Jobs change only through services: no editable form, no save button.
     assert 'name="_save"' not in html

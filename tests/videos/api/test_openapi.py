@@ -62,6 +62,26 @@ def test_the_schema_closes_the_generate_body_as_the_server_does(owner_api):
     assert owner_api.post("/api/generate", {**tiny, "metadata": {"post": 7}}, format="json").status_code == 200
 
 
+def test_swaggers_try_it_out_body_is_accepted_and_the_schema_has_ranges(owner_api):
+    """Swagger UI fills "Try it out" with the operation's first example: it must be a request
+    the service takes as it is, and the numeric fields say their ranges."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    json_body = schema["paths"]["/api/generate"]["post"]["requestBody"]["content"]["application/json"]
+    first = next(iter(json_body["examples"].values()))["value"]
+    response = owner_api.post("/api/generate", first, format="json")
+    assert response.status_code == 200, response.content
+    fields = schema["components"]["schemas"]["GenerateRequestRequest"]["properties"]
+    assert (fields["seed"]["minimum"], fields["seed"]["maximum"]) == (0, 2**32 - 1)
+    assert (fields["guidance_scale"]["minimum"], fields["guidance_scale"]["maximum"]) == (1.0, 20.0)
+    assert fields["num_inference_steps"]["minimum"] == 1 and fields["duration"]["minimum"] == 1
+    form = schema["paths"]["/api/generate"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert form["schema"]["$ref"].endswith("GenerateFormRequestRequest")
+    image = schema["components"]["schemas"]["GenerateFormRequestRequest"]["properties"]["image"]
+    assert (image["type"], image["format"]) == ("string", "binary")
+
+
 @pytest.fixture(scope="module")
 def fuzz_service(session_dir: Path):
     # Web only: generated jobs stay queued instead of keeping the GPU (here: the CPU) busy.
