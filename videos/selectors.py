@@ -92,6 +92,51 @@ def seconds_per_step(sample: int = 20, model: str | None = None) -> float | None
     return sum(rates) / len(rates) if rates else None
 
 
+def _render_volume(params: dict) -> int:
+    """Rendered pixels x frames: what a decode's time grows with."""
+    width = params.get("render_width", params.get("width", 0))
+    height = params.get("render_height", params.get("height", 0))
+    return width * height * params.get("num_frames", 0)
+
+
+def _delivered_volume(params: dict) -> int:
+    """Delivered pixels x frames: what an encode's time grows with (interpolation included)."""
+    frames = params.get("fps", 0) * params.get("duration", 0) + 1
+    return params.get("width", 0) * params.get("height", 0) * frames
+
+
+STAGE_SAMPLE = 10
+
+
+def later_stage_seconds(model: str, params: dict, worker: str = "") -> dict[str, float]:
+    """Expected seconds of the stages after denoising, {"decoding": s, "encoding": s}, for a job
+    of `model` with these params: the median over the model's last STAGE_SAMPLE completed runs
+    (this worker's when it has any: devices differ) of each stage's measured time, scaled by
+    the job's size against theirs. Empty without a measured run."""
+    runs = (
+        VideoJob.objects.filter(status=JobStatus.COMPLETED, reused_from__isnull=True, model=model)
+        .filter(params__timings__decode_seconds__isnull=False, finished_at__gte=timezone.now() - DAY)
+        .order_by("-finished_at")
+    )
+    if worker:
+        own = runs.filter(worker=worker)
+        runs = own if own.exists() else runs
+    rendered, delivered = _render_volume(params), _delivered_volume(params)
+    decode, encode = [], []
+    for measured in runs.values_list("params", flat=True)[:STAGE_SAMPLE]:
+        timings = measured.get("timings") or {}
+        if _render_volume(measured) and timings.get("decode_seconds") is not None:
+            decode.append(timings["decode_seconds"] * rendered / _render_volume(measured))
+        if _delivered_volume(measured) and timings.get("encode_seconds") is not None:
+            encode.append(timings["encode_seconds"] * delivered / _delivered_volume(measured))
+    estimates = {}
+    if decode:
+        estimates["decoding"] = sorted(decode)[len(decode) // 2]
+    if encode:
+        estimates["encoding"] = sorted(encode)[len(encode) // 2]
+    return estimates
+
+
 def absolute(path: str, request=None) -> str:
     if request is not None:
         return request.build_absolute_uri(path)

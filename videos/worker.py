@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import disk_space, services, worker_supervision
+from . import disk_space, selectors, services, worker_supervision
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
 from .generation.encoding import (
@@ -244,8 +244,13 @@ class _ProgressReporter:
     chunks. A write that matches no row means the job left `processing` (canceled or
     reaped): the engine's next check stops it."""
 
-    def __init__(self, job: VideoJob):
+    def __init__(self, job: VideoJob, later: dict[str, float] | None = None):
         self.job = job
+        # The stages still to come after denoising and after decoding, as measured on earlier
+        # jobs (selectors.later_stage_seconds): an ETA covers the whole job, not one stage.
+        later = later or {}
+        self.after_decode = later.get("encoding", 0.0)
+        self.after_denoise = later.get("decoding", 0.0) + self.after_decode
         self.last_write = 0.0
         self.canceled = False
         self.denoise_started = time.monotonic()
@@ -267,7 +272,7 @@ class _ProgressReporter:
         if not self._due(step, total):
             return
         elapsed = time.monotonic() - self.denoise_started
-        eta = elapsed / step * (total - step) if step else None
+        eta = elapsed / step * (total - step) + self.after_denoise if step else None
         low, high = DENOISE_SHARE
         self._report(progress=low + int((high - low) * step / total), stage="denoising", step=step, eta=eta)
 
@@ -279,7 +284,7 @@ class _ProgressReporter:
         self._report(
             progress=low + int((high - low) * chunk / total),
             stage="decoding",
-            eta=elapsed / chunk * (total - chunk) if chunk else None,
+            eta=elapsed / chunk * (total - chunk) + self.after_decode if chunk else None,
         )
 
     def should_cancel(self) -> bool:
@@ -331,7 +336,7 @@ def execute_job(job: VideoJob) -> None:
         use_dynamic_cfg=params.get("use_dynamic_cfg", False),
         image=image,
     )
-    reporter = _ProgressReporter(job)
+    reporter = _ProgressReporter(job, selectors.later_stage_seconds(job.model, params, worker_name()))
     started = time.perf_counter()
     output = None
     for attempt in (1, 2):
@@ -365,7 +370,9 @@ def execute_job(job: VideoJob) -> None:
             return
     for warning in output.warnings:
         services.add_warning(job, warning)
-    if not services.report_progress(job, progress=ENCODING_PROGRESS, stage="encoding", eta=None):
+    if not services.report_progress(
+        job, progress=ENCODING_PROGRESS, stage="encoding", eta=reporter.after_decode or None
+    ):
         return
     _store_result(job, output, params, timings={**output.timings, "total_seconds": time.perf_counter() - started})
 
