@@ -26,7 +26,7 @@ from . import access, selectors, services
 from .admin_forms import GenerateVideoForm, PromptTemplateForm
 from .job_specs import current_profile
 from .models import ApiToken, JobStatus, PromptTemplate, TokenKind, Video, VideoJob, WorkerHeartbeat
-from .studio.prompt_checks import preview_template
+from .prompt_checks import preview_template
 
 MAX_ZIP_VIDEOS = 50
 CANCELABLE = (JobStatus.QUEUED, JobStatus.PROCESSING)

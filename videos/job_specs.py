@@ -17,6 +17,7 @@ from .generation.encoding import DEFAULT_FIT, DEFAULT_PAD_COLOR, FITS
 from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
 from .models import PromptTemplate
+from .prompt_checks import language_warning
 from .prompt_templates import render
 from .validation import (
     InputImage,
@@ -54,6 +55,7 @@ class JobSpec:
     metadata: dict = field(default_factory=dict)
     callback_url: str = ""
     image: InputImage | None = None  # image-to-video: the checked input image
+    warnings: list[str] = field(default_factory=list)  # advice the job carries from its creation
 
 
 def duration_message(profile: ModelProfile) -> str:
@@ -294,6 +296,7 @@ def _resolve(data: dict) -> JobSpec:
         metadata=data.get("metadata") or {},
         callback_url=data.get("callback_url") or "",
         image=image,
+        warnings=[warning for warning in [language_warning(prompt)] if warning],
     )
 
 

@@ -81,6 +81,7 @@ def job_fields(
         "priority": priority,
         "reuse_key": reuse_key,
         "api_token": api_token,
+        "warnings": list(spec.warnings),
     }
 
 
@@ -218,6 +219,8 @@ def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, source_i
     too."""
     now = timezone.now()
     columns = job_fields(owner, spec, reuse_key=key, **fields)
+    reused = f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."
+    columns["warnings"] = [reused, *columns["warnings"]]
     with transaction.atomic():
         job = VideoJob.objects.create(
             **{**columns, "params": {**spec.params, "reused_video_id": str(video.id)}},
@@ -229,7 +232,6 @@ def _create_reused_job(owner, spec: JobSpec, video: Video, *, key: str, source_i
             started_at=now,
             finished_at=now,
             reused_from=video,
-            warnings=[f"Identical to your earlier video {video.id} (same parameters and seed); it was reused."],
         )
         send_finished(job.pk)
     logger.info("job %s answered with existing video %s", job.id, video.id)

@@ -233,3 +233,13 @@ def test_template_variables_are_checked_like_prompts(owner_api):
     too_long = post(owner_api, {"template": "long", "variables": {k: "x" * 450 for k in "abcde"}})
     assert "variables" in assert_error(too_long, 400)["fields"]
     assert VideoJob.objects.count() == 0
+
+
+def test_a_non_english_prompt_is_accepted_with_a_warning_from_the_start(owner_api):
+    chinese = post(owner_api, {"prompt": "一只红色的狐狸在雪地里奔跑", "duration": 1, "resolution": "64x64"})
+    assert chinese.status_code == 200
+    warnings = chinese.json()["warnings"]
+    assert any("looks mostly non-English" in warning for warning in warnings), warnings
+    assert VideoJob.objects.get(pk=chinese.json()["task_id"]).warnings == warnings
+    english = post(owner_api, {"prompt": "A red fox running through the snow", "duration": 1, "resolution": "64x64"})
+    assert english.json()["warnings"] == []

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from tests.support.live import ROOT
-from videos.studio.prompt_checks import advise, estimate_tokens, looks_non_english, preview_template
+from videos.prompt_checks import advise, estimate_tokens, looks_non_english, preview_template
 
 
 def test_estimate_counts_words_long_words_punctuation_and_end_token():

@@ -1,5 +1,7 @@
 """Advice on a prompt before it is queued: an estimate of its length in the text encoder's
-tokens, and whether it looks like English.
+tokens, and whether it looks like English (a job whose prompt does not carries that warning
+from its creation: job_specs). Pure rules: the admin's template preview and the studio use
+them too.
 
 The web process never loads the model's tokenizer (that would pull in transformers and,
 with it, torch), so the length here is an estimate with a documented rule of thumb. The
@@ -92,12 +94,20 @@ def advise(text: str, token_limit: int = MODEL_TEXT_TOKEN_LIMIT) -> PromptAdvice
             f"The prompt is about {tokens} tokens; the model reads only the first {token_limit}, "
             "so the end of it will be ignored. Shorten it."
         )
-    if looks_non_english(text):
-        advice.warnings.append(
-            "The prompt looks mostly non-English. CogVideoX was trained on English captions: "
-            "English prompts give much better videos."
-        )
+    language = language_warning(text)
+    if language:
+        advice.warnings.append(language)
     return advice
+
+
+def language_warning(text: str) -> str:
+    """The advice for a prompt that looks non-English (the API records it on the job), or ""."""
+    if not looks_non_english(text):
+        return ""
+    return (
+        "The prompt looks mostly non-English. CogVideoX was trained on English captions: "
+        "English prompts give much better videos."
+    )
 
 
 def preview_template(text: str, variables, token_limit: int = MODEL_TEXT_TOKEN_LIMIT) -> dict:
@@ -105,8 +115,8 @@ def preview_template(text: str, variables, token_limit: int = MODEL_TEXT_TOKEN_L
     live preview shows. Problems (bad placeholders, missing variables) come back as `error`."""
     from django.core.exceptions import ValidationError
 
-    from ..models import PromptTemplate
-    from ..prompt_templates import placeholders, render
+    from .models import PromptTemplate
+    from .prompt_templates import placeholders, render
 
     result: dict = {"prompt": "", "placeholders": [], "error": None, "estimated_tokens": 0, "token_limit": token_limit}
     result["warnings"] = []
