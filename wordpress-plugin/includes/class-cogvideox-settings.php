@@ -600,7 +600,7 @@ class CogVideoX_Settings {
 			<h2><?php esc_html_e( 'Connection', 'cogvideox' ); ?></h2>
 			<p><?php esc_html_e( 'Checks the saved URL and token against the service\'s system status.', 'cogvideox' ); ?></p>
 			<p>
-				<button type="button" class="button" id="cogvideox-test-connection"><?php esc_html_e( 'Test connection', 'cogvideox' ); ?></button>
+				<button type="button" class="button" id="cogvideox-test-connection" disabled><?php esc_html_e( 'Test connection', 'cogvideox' ); ?></button>
 				<span class="spinner" id="cogvideox-test-spinner"></span>
 			</p>
 			<div id="cogvideox-test-result" class="cogvideox-test-result" role="status" aria-live="polite"></div>

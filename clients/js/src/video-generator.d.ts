@@ -68,6 +68,12 @@ export interface ModelInfo {
   fits: Fit[];
   default_fit: Fit;
   formats: VideoFormat[];
+  /** The model a request without `model` gets. */
+  default?: boolean;
+  /** Image-to-video: a request needs `image` or `image_url`. */
+  takes_image?: boolean;
+  /** What input image an image-to-video model takes; null for a text model. */
+  image_limits?: { types: string[]; max_bytes: number; max_pixels: number; min_side: number } | null;
   loaded?: boolean;
   [field: string]: unknown;
 }

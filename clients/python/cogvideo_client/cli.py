@@ -384,8 +384,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for m in models:
                 sizes = ", ".join(m.trained_sizes) or json.dumps(m.trained_bounds)
                 limits = m.resolution_limits
+                kind = "image-to-video" if m.takes_image else "text-to-video"
                 out.write(
-                    f"{m.id}  profile {m.profile}  trained {sizes}  "
+                    f"{m.id}{' (default)' if m.default else ''}  {kind}  profile {m.profile}  trained {sizes}  "
                     f"sides {limits.get('min_side')}-{limits.get('max_side')} (x{limits.get('multiple')})  "
                     f"fps {'/'.join(map(str, m.fps))}  durations {'/'.join(map(str, m.durations))}  "
                     f"fits {'/'.join(m.fits)}  formats {'/'.join(m.formats)}\n"

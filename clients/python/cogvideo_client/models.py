@@ -271,11 +271,16 @@ class ModelInfo(_RawMapping):
     ``trained_sizes`` are the sizes it renders at (empty when ``trained_bounds`` gives a
     range instead); ``resolution_limits`` bound the delivered size (``min_side``,
     ``max_side``, ``multiple``, ``max_pixels``); ``fps`` the delivered frame rates,
-    ``fits`` and ``formats`` the accepted values."""
+    ``fits`` and ``formats`` the accepted values. ``default`` marks the model a request
+    without ``model`` gets; an image-to-video model (``takes_image``) lists what input image
+    it takes in ``image_limits`` (``types``, ``max_bytes``, ``max_pixels``, ``min_side``)."""
 
     id: str
     profile: str | None = None
     task: str | None = None
+    default: bool | None = None
+    takes_image: bool | None = None
+    image_limits: dict[str, Any] | None = None
     trained_sizes: list[str] = field(default_factory=list)
     trained_bounds: dict[str, Any] | None = None
     default_resolution: str | None = None
@@ -299,10 +304,14 @@ class ModelInfo(_RawMapping):
         bounds = trained.get("bounds")
         limits = data.get("resolution_limits")
         loaded = data.get("loaded")
+        default, takes_image, image_limits = data.get("default"), data.get("takes_image"), data.get("image_limits")
         return cls(
             id=str(data.get("id") or ""),
             profile=_str(data.get("profile")),
             task=_str(data.get("task")),
+            default=default if isinstance(default, bool) else None,
+            takes_image=takes_image if isinstance(takes_image, bool) else None,
+            image_limits=dict(image_limits) if isinstance(image_limits, Mapping) else None,
             trained_sizes=[str(s) for s in trained.get("sizes") or []],
             trained_bounds=dict(bounds) if isinstance(bounds, Mapping) else None,
             default_resolution=_str(data.get("default_resolution")),

@@ -43,7 +43,8 @@ def test_models_then_generate_with_fit_fps_and_webm(live, live_tokens, tmp_path)
     token = live_tokens["owner"]
     listed = cogvideo(live, token, "models", "--json")
     assert listed.returncode == 0, listed.stderr
-    (model,) = json.loads(listed.stdout)
+    models = json.loads(listed.stdout)
+    (model,) = [entry for entry in models if entry["default"]]  # the text model requests get by default
     fps = str(model["fps"][1])
     shown = cogvideo(live, token, "models")
     assert shown.returncode == 0 and f"fps {'/'.join(map(str, model['fps']))}" in shown.stdout

@@ -77,7 +77,11 @@ def test_generate_wait_download_happy_path(client, tmp_path):
 
 
 def test_fit_fps_and_webm_pass_through_with_choices_from_models(client, tmp_path):
-    (model,) = client.models()
+    models = client.models()
+    (model,) = [entry for entry in models if entry.default]  # the text model requests get by default
+    (image_model,) = [entry for entry in models if entry.takes_image]
+    assert image_model.task == "image-to-video" and image_model.image_limits["max_bytes"] > 0
+    assert model.takes_image is False and model.image_limits is None
     assert model.id and model.fits == ["crop", "pad", "stretch"] and model.formats == ["mp4", "webm"]
     assert model.native_fps in model.fps and len(model.fps) > 1 and model.resolution_limits["multiple"]
     faster = max(model.fps)  # an interpolated rate, taken from the service, not assumed
@@ -217,7 +221,7 @@ def test_async_client_with_batch_processor(live, live_tokens, tmp_path):
 
     async def main():
         async with AsyncCogVideoClient(live.url, live_tokens["owner"], poll_interval=0.2, retry=FAST_RETRY) as aclient:
-            (model,) = await aclient.models()
+            (model,) = [entry for entry in await aclient.models() if entry.default]
             one = await aclient.generate("a lantern festival", fit="stretch", fps=model.fps[-1], **TINY)
             assert (await aclient.status(one)).task_id == one.task_id
             processor = BatchVideoProcessor(

@@ -52,4 +52,6 @@
 				spinner.classList.remove( 'is-active' );
 			} );
 	} );
+	// The button comes disabled from the server: a click before this script ran did nothing.
+	button.disabled = false;
 } )( window.wp );
