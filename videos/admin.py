@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import TokenProxy
 
 from . import access, selectors, services
-from .admin_forms import GenerateVideoForm, PromptTemplateForm
+from .admin_forms import GenerateVideoForm, PromptTemplateForm, read_sample_variables
 from .job_specs import current_profile
 from .models import ApiToken, JobStatus, PromptTemplate, TokenKind, Video, VideoJob, WorkerHeartbeat
 from .prompt_checks import preview_template
@@ -505,16 +505,40 @@ class VideoAdmin(admin.ModelAdmin):
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(admin.ModelAdmin):
     form = PromptTemplateForm
-    list_display = ("name", "slug", "placeholder_names", "is_active", "updated_at")
+    list_display = ("name", "slug", "placeholder_names", "success_rate", "is_active", "updated_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "text")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("preview",)
+    readonly_fields = ("preview", "success_rate")
     fieldsets = (
-        (None, {"fields": ("name", "slug", "is_active")}),
+        (None, {"fields": ("name", "slug", "is_active", "success_rate")}),
         ("Prompt", {"fields": ("text", "sample_variables", "preview", "default_negative_prompt")}),
-        ("Defaults", {"fields": ("default_params",)}),
+        (
+            "Defaults for jobs from this template (empty: the model's own)",
+            {
+                "fields": (
+                    ("default_duration", "default_resolution", "default_fit", "default_fps"),
+                    ("default_quality", "default_steps", "default_guidance"),
+                )
+            },
+        ),
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(**selectors.template_outcome_counts())
+
+    @admin.display(description="Jobs finished (succeeded)")
+    def success_rate(self, template: PromptTemplate | None) -> str:
+        if template is None or template.pk is None:
+            return "—"
+        counts = getattr(template, "finished_jobs", None)
+        if counts is None:  # the change page's object comes without the annotation
+            counted = PromptTemplate.objects.filter(pk=template.pk).annotate(**selectors.template_outcome_counts())
+            template = counted.get()
+        if not template.finished_jobs:
+            return "no finished job yet"
+        share = 100 * template.completed_jobs / template.finished_jobs
+        return f"{template.finished_jobs} ({template.completed_jobs} succeeded, {share:.0f} %)"
 
     class Media:
         css = {"all": ("videos/admin.css",)}
@@ -557,14 +581,15 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         ]
 
     def preview_view(self, request: HttpRequest) -> JsonResponse:
-        """POST text + sample_variables (JSON text): the rendered prompt and its warnings."""
+        """POST text + sample_variables (name = value lines, or JSON): the rendered prompt and
+        its warnings."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         text = request.POST.get("text", "")
         try:
-            variables = json.loads(request.POST.get("sample_variables") or "{}")
-        except json.JSONDecodeError:
-            return JsonResponse({"error": "Sample variables are not valid JSON.", "prompt": "", "warnings": []})
+            variables = read_sample_variables(request.POST.get("sample_variables") or "")
+        except ValidationError as exc:
+            return JsonResponse({"error": " ".join(exc.messages), "prompt": "", "warnings": []})
         return JsonResponse(self._preview(text, variables))
 
     def save_model(self, request, obj, form, change) -> None:

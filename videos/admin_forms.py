@@ -12,8 +12,6 @@ from .models import PromptTemplate
 from .prompt_templates import placeholders
 from .selectors import model_description
 
-# default_params keys a template may set: the ones job_specs.parse_generate_request resolves.
-TEMPLATE_DEFAULT_KEYS = ("duration", "resolution", "enhance_quality", "num_inference_steps", "guidance_scale")
 QUALITY_CHOICES = [("", "Template default (full quality)"), ("full", "Full quality"), ("draft", "Fast draft")]
 
 
@@ -127,22 +125,80 @@ class GenerateVideoForm(forms.Form):
             return None
 
 
+def variable_lines(variables: dict) -> str:
+    return "\n".join(f"{name} = {value}" for name, value in (variables or {}).items())
+
+
+def read_sample_variables(text: str) -> dict:
+    """The template form's sample variables: `name = value` lines (a JSON object, as older
+    forms and the API write them, is read too)."""
+    import json
+
+    text = (text or "").strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValidationError("Sample variables are not valid JSON.") from None
+        if not isinstance(value, dict):
+            raise ValidationError("Write one name = value a line.")
+        return {str(name): item for name, item in value.items()}
+    return parse_variable_lines(text)
+
+
+# The template's defaults as form fields (name in the form -> key of default_params).
+DEFAULT_FIELDS = {
+    "default_duration": "duration",
+    "default_resolution": "resolution",
+    "default_fit": "fit",
+    "default_fps": "fps",
+    "default_quality": "enhance_quality",
+    "default_steps": "num_inference_steps",
+    "default_guidance": "guidance_scale",
+}
+
+
 class PromptTemplateForm(forms.ModelForm):
+    """Variables and defaults as fields, not JSON: the form builds sample_variables and
+    default_params from them, and every default is checked by the API's validator."""
+
+    sample_variables = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "placeholder": "product = red sneaker"}),
+        help_text="Example values for the placeholders, one name = value a line: the preview and the "
+        "studio's form start with them.",
+    )
+    default_duration = forms.IntegerField(required=False, min_value=1, label="Duration (s)")
+    default_resolution = forms.CharField(required=False, max_length=16, label="Resolution", help_text="WIDTHxHEIGHT")
+    default_fit = forms.ChoiceField(required=False, label="Fit")
+    default_fps = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Frame rate")
+    default_quality = forms.ChoiceField(
+        required=False, label="Quality", choices=[("", "Not set"), ("full", "Full quality"), ("draft", "Fast draft")]
+    )
+    default_steps = forms.IntegerField(required=False, min_value=1, label="Steps")
+    default_guidance = forms.FloatField(required=False, label="Guidance scale")
+
     class Meta:
         model = PromptTemplate
-        fields = [
-            "name",
-            "slug",
-            "text",
-            "sample_variables",
-            "default_negative_prompt",
-            "default_params",
-            "is_active",
-        ]
+        fields = ["name", "slug", "text", "default_negative_prompt", "is_active"]
         widgets = {"text": forms.Textarea(attrs={"rows": 5, "cols": 80})}
-        help_texts = {
-            "sample_variables": 'Example values for the placeholders, used by the preview, e.g. {"subject": "a fox"}.',
-        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model, profile = current_profile()
+        described = model_description(model, profile)
+        self.fields["default_fit"].choices = [("", "Not set"), *((fit, fit) for fit in described["fits"])]
+        self.fields["default_fps"].choices = [("", "Not set"), *((rate, f"{rate} fps") for rate in described["fps"])]
+        self.fields["default_duration"].help_text = f"{', '.join(map(str, described['durations']))} s"
+        self.fields["default_steps"].help_text = f"1-{profile.max_steps}; empty: the quality's preset"
+        instance = self.instance
+        if instance and instance.pk and not self.is_bound:
+            self.initial["sample_variables"] = variable_lines(instance.sample_variables)
+            defaults = instance.default_params or {}
+            for name, key in DEFAULT_FIELDS.items():
+                if key in defaults:
+                    value = defaults[key]
+                    self.initial[name] = ("full" if value else "draft") if key == "enhance_quality" else value
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
@@ -150,22 +206,30 @@ class PromptTemplateForm(forms.ModelForm):
         return text
 
     def clean_sample_variables(self) -> dict:
-        value = self.cleaned_data.get("sample_variables") or {}
-        if not isinstance(value, dict):
-            raise ValidationError("Write a JSON object of name: value.")
-        return value
+        return read_sample_variables(self.cleaned_data.get("sample_variables") or "")
 
-    def clean_default_params(self) -> dict:
-        value = self.cleaned_data.get("default_params") or {}
-        if not isinstance(value, dict):
-            raise ValidationError('Write a JSON object, e.g. {"duration": 4}.')
-        unknown = sorted(set(value) - set(TEMPLATE_DEFAULT_KEYS))
-        if unknown:
-            raise ValidationError(f"Unknown keys: {', '.join(unknown)}. Allowed: {', '.join(TEMPLATE_DEFAULT_KEYS)}.")
+    def default_params(self) -> dict:
+        values = {}
+        for name, key in DEFAULT_FIELDS.items():
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            values[key] = value == "full" if key == "enhance_quality" else value
+        return values
+
+    def clean(self):
+        cleaned = super().clean()
+        defaults = self.default_params()
         try:
-            parse_generate_request({"prompt": "check", **value})
+            parse_generate_request({"prompt": "check", **defaults})
         except ValidationError as exc:
-            raise ValidationError(
-                [f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()]
-            ) from None
-        return value
+            by_key = {key: name for name, key in DEFAULT_FIELDS.items()}
+            for key, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(by_key.get(key), message if key in by_key else f"{key}: {message}")
+        return cleaned
+
+    def save(self, commit: bool = True):
+        self.instance.sample_variables = self.cleaned_data.get("sample_variables") or {}
+        self.instance.default_params = self.default_params()
+        return super().save(commit)

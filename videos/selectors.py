@@ -137,6 +137,18 @@ def later_stage_seconds(model: str, params: dict, worker: str = "") -> dict[str,
     return estimates
 
 
+def template_outcome_counts() -> dict:
+    """Annotations of a PromptTemplate queryset: its jobs that finished (completed or failed;
+    canceled ones say nothing about the template) and those that completed."""
+    from django.db.models import Q
+
+    finished = Q(videojob__status__in=[JobStatus.COMPLETED, JobStatus.FAILED])
+    return {
+        "finished_jobs": Count("videojob", filter=finished),
+        "completed_jobs": Count("videojob", filter=Q(videojob__status=JobStatus.COMPLETED)),
+    }
+
+
 def absolute(path: str, request=None) -> str:
     if request is not None:
         return request.build_absolute_uri(path)

@@ -225,8 +225,11 @@ def test_template_preview_in_the_admin_then_generate_from_it_in_the_studio(studi
     page.goto(f"{live.url}/admin/videos/prompttemplate/add/")
     page.get_by_label("Name:").fill("Product shot")
     page.get_by_label("Text:").fill("A {product} on a {surface}, soft studio light")
-    page.get_by_label("Sample variables:").fill('{"product": "red sneaker", "surface": "oak table"}')
-    page.get_by_label("Default params:").fill('{"duration": 1, "resolution": "64x64", "num_inference_steps": 2}')
+    page.get_by_label("Sample variables:").fill("product = red sneaker\nsurface = oak table")
+    # The template's defaults are fields, not JSON.
+    page.get_by_label("Duration (s):").fill("1")
+    page.get_by_label("Resolution:", exact=True).fill("64x64")
+    page.get_by_label("Steps:").fill("2")
     preview = page.locator("#cv-template-preview")
     expect(preview.locator(".cv-preview-text")).to_have_text("A red sneaker on a oak table, soft studio light")
     expect(preview.locator(".cv-warning")).to_have_count(0)
