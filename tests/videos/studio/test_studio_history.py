@@ -4,6 +4,8 @@ rows."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -186,3 +188,22 @@ def test_the_queue_lists_my_running_and_queued_jobs_with_position(owner, strange
 def test_the_queue_needs_login(db):
     response = Client().get("/studio/queue")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_page_has_the_labelled_panels_and_loads_its_scripts(owner_browser):
+    html = owner_browser.get("/").content.decode()
+    assert '<label for="variations">Variations</label>' in html
+    assert [
+        int(n) for n in re.findall(r'<option value="(\d)"', html.split('id="variations"')[1].split("</select>")[0])
+    ] == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert '<label for="gallery-q">Search prompts</label>' in html and 'role="search"' in html
+    for live_region in ("queue-summary", "queue-note", "variations-status", "gallery-status", "form-note"):
+        assert re.search(rf'id="{live_region}"[^>]*aria-live="polite"', html), live_region
+    assert 'data-queue-url="/studio/queue"' in html
+    scripts = re.findall(r'<script src="/static/videos/(\w+)\.js">', html)
+    assert scripts[:5] == ["studio_common", "studio_queue", "studio_history", "studio_variations", "studio"]
