@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from . import disk_space, fair_share
 from .generation.encoding import DEFAULT_FIT, FITS, FORMATS
@@ -181,6 +182,25 @@ def input_image_type(job: VideoJob) -> tuple[str, str]:
     """(content type, file extension) of a job's stored input image."""
     kind = (job.params.get("image") or {}).get("format", "png")
     return INPUT_IMAGE_TYPES.get(kind, INPUT_IMAGE_TYPES["png"])
+
+
+DOWNLOAD_NAME_WORDS = 60  # characters of the prompt's slug in a download's file name
+
+
+def download_name(video: Video, extension: str, variant: str = "video") -> str:
+    """A readable file name for a download: the prompt's slug and the seed,
+    `a-red-fox-running-42.mp4` (`-poster`, `-preview`, `-input` for the other variants);
+    `video-42.mp4` for a prompt with no ASCII letters or digits; a long prompt is cut at a
+    word."""
+    job = video.job
+    slug = slugify(job.prompt)
+    if len(slug) > DOWNLOAD_NAME_WORDS:  # cut at the last whole word that fits
+        cut = slug[: DOWNLOAD_NAME_WORDS + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:DOWNLOAD_NAME_WORDS]
+    slug = slug.strip("-") or "video"
+    seed = (job.params or {}).get("seed")
+    suffix = {"thumbnail": "-poster", "preview": "-preview", "source": "-input"}.get(variant, "")
+    return f"{slug}{'' if seed is None else f'-{seed}'}{suffix}.{extension}"
 
 
 def video_file(video: Video, variant: str) -> FieldFile | None:

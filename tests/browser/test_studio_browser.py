@@ -271,10 +271,10 @@ def test_cancel_a_second_job(studio: Page, live):
     task_id = panel.get_attribute("data-task-id")
     # One job at a time from the form: a second click cannot start a job the panel hides.
     expect(page.locator("#generate")).to_be_disabled()
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
     expect(panel).to_have_attribute("data-status", "canceled")
     expect(page.locator("#job-status")).to_have_text("Canceled.")
-    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    expect(page.get_by_role("button", name="Cancel", exact=True)).to_be_hidden()
     expect(page.locator("#job-progress")).to_be_hidden()  # no part-filled bar for a canceled job
     expect(page.locator("#generate")).to_be_enabled()
     assert api_status(page, live, task_id)["status"] == "canceled"

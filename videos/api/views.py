@@ -134,7 +134,8 @@ class DownloadView(APIView):
         content_type, extension = selectors.DOWNLOAD_VARIANTS[variant]
         if variant == "source":
             content_type, extension = selectors.input_image_type(video.job)
-        return serve_file(request, selectors.video_file(video, variant), content_type, f"{video.id}.{extension}")
+        filename = selectors.download_name(video, extension, variant)  # the prompt and seed, not the id
+        return serve_file(request, selectors.video_file(video, variant), content_type, filename)
 
 
 class TaskImageView(APIView):

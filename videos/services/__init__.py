@@ -8,7 +8,8 @@ import this package and call `services.<name>`; the modules behind it are:
 - recovery.py: the reaper (stale jobs requeued or failed, lost wake-ups resent);
 - tokens.py: API tokens (issued once as text, stored as digests; rotated, revoked, scoped quotas);
 - logins.py: failed sign-ins on the login pages (counted, forgotten, unlocked);
-- purge.py: deleting old jobs, their videos and files.
+- purge.py: deleting old jobs, their videos and files;
+- history.py: an owner deleting one of their videos (with its job and files) from the studio.
 """
 
 from . import idempotency
@@ -22,7 +23,9 @@ from .errors import (
     ServiceError,
     StorageFull,
     TooManyQueued,
+    VideoInUse,
 )
+from .history import delete_video
 from .lifecycle import (
     BACK_TO_QUEUE,
     CANCELABLE,
@@ -85,6 +88,8 @@ __all__ = [
     "ServiceError",
     "StorageFull",
     "TooManyQueued",
+    "VideoInUse",
+    "delete_video",
     "add_warning",
     "cancel_job",
     "check_generate_rate",

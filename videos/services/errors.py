@@ -47,3 +47,8 @@ class JobNotCancelable(ServiceError):
 class JobNotRetryable(ServiceError):
     code = "not_retryable"
     status = 409
+
+
+class VideoInUse(ServiceError):
+    code = "video_in_use"
+    status = 409

@@ -10,4 +10,7 @@ urlpatterns = [
     path("studio/gallery", views.gallery, name="studio-gallery"),
     path("studio/generate", views.StudioGenerateView.as_view(), name="studio-generate"),
     path("studio/jobs/<uuid:job_id>/rerun", views.StudioRerunView.as_view(), name="studio-rerun"),
+    path("studio/queue", views.queue, name="studio-queue"),
+    path("studio/videos/<uuid:video_id>/delete", views.StudioDeleteVideoView.as_view(), name="studio-delete-video"),
+    path("videos/<uuid:video_id>", views.video_page, name="studio-video"),
 ]

@@ -15,7 +15,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Case, When
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -25,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors, services
-from ..access import access_job, jobs_visible_to, videos_visible_to
+from ..access import access_job, access_video, jobs_visible_to, videos_visible_to
 from ..api.form_requests import refuse_large_body, request_body
 from ..api.idempotent import generate_response
 from ..api.parsers import SafeJSONParser
@@ -33,7 +34,7 @@ from ..api.templates_view import active_templates
 from ..generation.profiles import profile_for
 from ..job_specs import current_profile, model_label, parse_generate_request, served_models
 from ..login_forms import LoginLockoutMixin, mark_locked
-from ..models import JobStatus
+from ..models import JobStatus, Video
 from ..validation import IMAGE_FORMAT_NAMES, IMAGE_FORMATS, check_size
 
 GALLERY_PAGE_SIZE = 12
@@ -66,11 +67,27 @@ def _resolutions(profile) -> list[str]:
     return valid
 
 
+QUEUE_PANEL_SIZE = 20
+SEARCH_MAX_CHARS = 200
+
+
+def search_text(request: HttpRequest) -> str:
+    return (request.GET.get("q") or "").strip()[:SEARCH_MAX_CHARS]
+
+
 def gallery_page(request: HttpRequest):
-    """The user's own videos, newest first (staff too see only their own here: it is their
-    gallery, not the admin)."""
+    """The user's own videos, newest first, those whose prompt contains `?q=` when given
+    (staff too see only their own here: it is their history, not the admin). Each video
+    carries its readable download name."""
     videos = videos_visible_to(request.user).filter(owner=request.user).select_related("job").order_by("-created_at")
-    return Paginator(videos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = search_text(request)
+    if query:
+        videos = videos.filter(job__prompt__icontains=query)
+    page = Paginator(videos, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    for video in page.object_list:
+        video.download_name = selectors.download_name(video, "mp4")
+    page.query = query
+    return page
 
 
 class StudioLoginForm(LoginLockoutMixin, AuthenticationForm):
@@ -152,6 +169,8 @@ def studio(request: HttpRequest) -> HttpResponse:
             "status": reverse("api-status", args=["JOB"]),
             "cancel": reverse("api-cancel", args=["JOB"]),
             "rerun": reverse("studio-rerun", args=["00000000-0000-0000-0000-000000000000"]),
+            "queue": reverse("studio-queue"),
+            "delete": reverse("studio-delete-video", args=["00000000-0000-0000-0000-000000000000"]),
         },
     }
     return render(request, "studio/index.html", context)
@@ -160,8 +179,73 @@ def studio(request: HttpRequest) -> HttpResponse:
 @login_required(login_url="studio-login")
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
-    """The gallery alone (HTML), for studio.js to refresh it or turn its pages in place."""
+    """The gallery alone (HTML), for studio.js to refresh it, search it or turn its pages
+    in place."""
     return render(request, "studio/_gallery.html", {"page": gallery_page(request)})
+
+
+@login_required(login_url="studio-login")
+@require_GET
+def queue(request: HttpRequest) -> JsonResponse:
+    """The queue panel's rows: the user's running and queued jobs (the API's status bodies,
+    with queue_position and eta_seconds), running first, then in the order they were asked."""
+    jobs = (
+        jobs_visible_to(request.user)
+        .filter(owner=request.user, status__in=[JobStatus.PROCESSING, JobStatus.QUEUED])
+        .select_related("video", "template")
+        .order_by(Case(When(status=JobStatus.PROCESSING, then=0), default=1), "created_at")[:QUEUE_PANEL_SIZE]
+    )
+    return JsonResponse({"jobs": [selectors.job_status_body(job, request) for job in jobs]})
+
+
+@login_required(login_url="studio-login")
+@require_GET
+def video_page(request: HttpRequest, video_id) -> HttpResponse:
+    """A video's permalink: the video with the settings it was made with. Its owner and
+    staff only; anyone else gets the 404 of an id that does not exist."""
+    video = access_video(request.user, video_id)
+    job = video.job
+    download = reverse("api-download", args=[video.id])
+    params = job.params or {}
+    settings_rows = [
+        ("Model", job.model or params.get("model")),
+        ("Template", job.template.name if job.template_id and job.template else None),
+        ("Variables", ", ".join(f"{k}: {v}" for k, v in (job.variables or {}).items()) or None),
+        ("Negative prompt", job.negative_prompt or None),
+        ("Duration", f"{params.get('duration')} s"),
+        ("Resolution", params.get("resolution")),
+        ("Fit", params.get("fit")),
+        ("Frame rate", f"{params.get('fps')} fps"),
+        ("Seed", params.get("seed")),
+        ("Steps", params.get("num_inference_steps")),
+        ("Guidance scale", params.get("guidance_scale")),
+    ]
+    context = {
+        "video": video,
+        "job": job,
+        "settings_rows": [(name, value) for name, value in settings_rows if value not in (None, "")],
+        "download_url": download,
+        "download_name": selectors.download_name(video, "mp4"),
+        "use_url": reverse("studio") + f"?use={job.pk}",
+        "can_use_admin": admin.site.has_permission(request),
+    }
+    return render(request, "studio/video.html", context)
+
+
+class StudioDeleteVideoView(APIView):
+    """POST: delete one of the user's own videos from the history, with its job and files
+    (services.delete_video). Another user's video is 404, staff's included; a video another
+    job still answers with is 409 video_in_use. Session auth, so DRF enforces CSRF."""
+
+    authentication_classes = [SessionAuthentication]
+
+    def post(self, request, video_id):
+        access_video(request.user, video_id)  # 404 for an id the user may not see
+        try:
+            services.delete_video(request.user, video_id)
+        except Video.DoesNotExist:
+            raise Http404("No such video.") from None
+        return Response({"deleted": str(video_id)}, status=200)
 
 
 class StudioGenerateView(APIView):

@@ -85,7 +85,7 @@ def test_gallery_shows_own_videos_with_play_download_and_rerun(owner, stranger, 
     assert f'src="/api/download/{video.id}" poster="/api/download/{video.id}?variant=thumbnail"' in html
     # The poster plays the animated WebP preview on hover; the MP4 loads only on Play.
     assert f'data-preview="/api/download/{video.id}?variant=preview"' in html and "videos/hover_preview.js" in html
-    assert f'href="/api/download/{video.id}" download="{video.id}.mp4"' in html
+    assert f'href="/api/download/{video.id}" download="my-lighthouse-31.mp4"' in html  # the prompt and seed
     assert "seed 31" in html
     assert 'data-seed="same">Same seed again</button>' in html and 'data-seed="new">New seed</button>' in html
 

@@ -1,45 +1,25 @@
-// The studio page: sends the form as JSON (as multipart with the start image, for an
-// image-to-video model), follows the job through the public API
-// (/api/status, /api/cancel; session cookie + CSRF header), shows the result, and runs the
-// gallery (hover or tap to play, same seed / new seed, pages). Vanilla JS, no build step.
+// The studio page's form: sends it as JSON (as multipart with the start image, for an
+// image-to-video model), once or as a set of variations, follows the job through the public
+// API (/api/status, /api/cancel; session cookie + CSRF header), shows the result, and fills
+// the form from an earlier job ("Use these settings"). Vanilla JS, no build step; the
+// helpers are studio_common.js's, the queue, history and variations have their own scripts.
 (function () {
   "use strict";
 
-  const root = document.getElementById("studio");
-  if (!root) return;
+  const S = window.CogStudio;
+  if (!S) return;
+  const root = S.root;
+  const $ = S.$;
+  const send = S.send;
+  const urlFor = S.urlFor;
   const form = document.getElementById("generate-form");
-  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const templates = JSON.parse(document.getElementById("templates-data").textContent);
   const models = JSON.parse(document.getElementById("models-data").textContent);
-  const pollMs = Number(root.dataset.pollMs) || 1000;
+  const pollMs = S.pollMs;
   const FIELDS = ["model", "image", "image_url", "prompt", "negative_prompt", "duration", "resolution", "fit", "fps", "seed", "num_inference_steps", "guidance_scale", "template", "variables"];
-  const $ = (id) => document.getElementById(id);
+  const MAX_SEED = 4294967295;
 
   let current = null; // the job being followed: {id, timer}
-
-  function urlFor(template, id) {
-    return template.replace("00000000-0000-0000-0000-000000000000", id).replace("JOB", id);
-  }
-
-  // `body` is an object (sent as JSON) or a FormData (multipart, its own Content-Type).
-  async function send(url, body, extraHeaders) {
-    const form = body instanceof FormData;
-    const headers = { "X-CSRFToken": csrf, Accept: "application/json" };
-    if (!form) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: Object.assign(headers, extraHeaders || {}),
-      body: form ? body : JSON.stringify(body || {}),
-    });
-    let data = {};
-    try {
-      data = await response.json();
-    } catch (_error) {
-      data = { error: { message: "The server answered " + response.status + "." } };
-    }
-    return { ok: response.ok, status: response.status, data: data };
-  }
 
   // -- model picker: each model's own durations, rates, fits and sizes (GET /api/models's) --
   function chosenModel() {
@@ -220,41 +200,63 @@
   }
 
   // One Idempotency-Key per request the editor means to send: sending the same form again
-  // after a lost answer (network error) reuses it, so it cannot create a second job.
-  let unanswered = null; // {text, key} of the last submission that got no answer
+  // after a lost answer (network error) reuses it, so it cannot create a second job. A set
+  // of variations is one request per variation (its place in the set is part of the text).
+  const unanswered = new Map(); // text of a submission that got no answer -> its key
 
-  function submissionKey(body) {
+  function submissionKey(body, index) {
     const image = chosenModel().takes_image && startImage;
-    const text = JSON.stringify([body, image ? [image.name, image.size, image.lastModified] : null]);
-    if (!unanswered || unanswered.text !== text) {
-      const bytes = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs HTTPS
-      const key = "studio-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      unanswered = { text: text, key: key };
-    }
-    return unanswered.key;
+    const text = JSON.stringify([body, image ? [image.name, image.size, image.lastModified] : null, index]);
+    if (!unanswered.has(text)) unanswered.set(text, S.randomKey());
+    return [text, unanswered.get(text)];
+  }
+
+  // The bodies of one click: the form's, or one per variation with its own seed (the form's
+  // seed, then the next ones; none given: each gets the service's random seed).
+  function variationBodies(body, count) {
+    return Array.from({ length: count }, (_unused, index) => {
+      const copy = Object.assign({}, body);
+      if (index && body.seed != null && Number.isInteger(body.seed)) copy.seed = (body.seed + index) % (MAX_SEED + 1);
+      return copy;
+    });
   }
 
   async function submit(event) {
     event.preventDefault();
     clearErrors();
-    const button = $("generate");
-    button.disabled = true;
+    $("form-note").textContent = "";
+    setGenerateEnabled(false);
+    const count = Number($("variations").value) || 1;
     try {
-      const body = requestBody();
-      const key = submissionKey(body);
-      const answer = await send(root.dataset.generateUrl, requestPayload(body), { "Idempotency-Key": key });
-      unanswered = null; // an answer came: the next submission is a new request
-      if (answer.ok) follow(answer.data);
-      else showErrors(answer.data.error);
+      const bodies = variationBodies(requestBody(), count);
+      if (count > 1) S.variations.start();
+      for (const [index, body] of bodies.entries()) {
+        const [text, key] = submissionKey(body, count > 1 ? index : null);
+        const answer = await send(root.dataset.generateUrl, requestPayload(body), { "Idempotency-Key": key });
+        unanswered.delete(text); // an answer came: the next submission is a new request
+        if (!answer.ok) {
+          showErrors(answer.data.error);
+          break;
+        }
+        if (count > 1) S.variations.add(answer.data);
+        else follow(answer.data);
+      }
+      if (count > 1) S.variations.follow();
+      S.refreshQueue();
     } catch (error) {
       showErrors({ message: "Could not reach the server: " + error.message });
     } finally {
-      setGenerateEnabled(!current);
+      setGenerateEnabled(!busy());
     }
   }
 
-  // While a job is followed, Generate waits for it: a second click would start a job the
-  // panel does not show (the gallery lists it only when done).
+  function busy() {
+    return Boolean(current) || S.variations.running();
+  }
+
+  // While a job (or a set of variations) is followed, Generate waits for it: a second click
+  // would start a job the panel does not follow (the queue panel lists it, the gallery only
+  // when done).
   function setGenerateEnabled(enabled) {
     const button = $("generate");
     button.disabled = !enabled;
@@ -262,27 +264,7 @@
   }
 
   // -- following a job --------------------------------------------------------------------
-  function describe(job) {
-    switch (job.status) {
-      case "queued":
-        return job.queue_position ? "Queued, position " + job.queue_position + "." : "Queued.";
-      case "processing": {
-        const parts = ["Processing: " + (job.stage || "working")];
-        if (job.total_steps && job.stage === "denoising") parts.push("step " + job.step + " of " + job.total_steps);
-        parts.push(job.progress + "%");
-        if (job.eta_seconds != null) parts.push("about " + Math.max(1, Math.round(job.eta_seconds)) + " s left");
-        return parts.join(" · ");
-      }
-      case "completed":
-        return "Done: 100%.";
-      case "failed":
-        return "Failed.";
-      case "canceled":
-        return "Canceled.";
-      default:
-        return job.status;
-    }
-  }
+  const describe = S.describe;
 
   function render(job) {
     const panel = $("job-panel");
@@ -325,7 +307,7 @@
   function stopFollowing() {
     if (current) clearTimeout(current.timer);
     current = null;
-    setGenerateEnabled(true);
+    setGenerateEnabled(!busy());
   }
 
   function follow(job) {
@@ -349,7 +331,7 @@
           render(data);
           if (["completed", "failed", "canceled"].includes(data.status)) {
             stopFollowing();
-            if (data.status === "completed") loadGallery(1);
+            if (data.status === "completed") S.loadGallery(1);
             return;
           }
         }
@@ -373,64 +355,61 @@
     }
   }
 
-  // -- gallery ----------------------------------------------------------------------------
-  async function loadGallery(page) {
-    const response = await fetch(root.dataset.galleryUrl + "?page=" + page, { credentials: "same-origin" });
-    if (response.ok) $("gallery").innerHTML = await response.text();
+  // -- "Use these settings": an earlier job's request back in the form ---------------------
+  function setValue(id, value) {
+    if (value != null) $(id).value = String(value);
   }
 
-  function setPlaying(video, playing) {
-    const card = video.closest(".gallery-card");
-    const button = card.querySelector(".play-toggle");
-    const poster = card.querySelector(".gallery-poster");
-    if (playing && poster) {
-      // A card with a hover preview shows the MP4 only once Play is pressed.
-      poster.hidden = true;
-      video.hidden = false;
-    }
-    if (playing) video.play().catch(() => {});
-    else video.pause();
-    button.textContent = playing ? "Pause" : "Play";
-    button.setAttribute("aria-pressed", String(playing));
-  }
-
-  async function galleryClick(event) {
-    const link = event.target.closest(".pagination a[data-page]");
-    if (link) {
-      event.preventDefault();
-      await loadGallery(link.dataset.page);
-      $("gallery-heading").focus?.();
+  async function useSettings(jobId) {
+    const answer = await S.jobStatus(jobId);
+    if (!answer.ok) {
+      $("form-note").textContent = (answer.data.error && answer.data.error.message) || "Could not load that job.";
       return;
     }
-    const card = event.target.closest(".gallery-card");
-    if (!card) return;
-    if (event.target.closest(".play-toggle")) {
-      const video = card.querySelector("video");
-      setPlaying(video, video.paused);
-    } else if (event.target.closest(".rerun")) {
-      const button = event.target.closest(".rerun");
-      button.disabled = true;
-      const answer = await send(urlFor(root.dataset.rerunUrl, card.dataset.jobId), { seed: button.dataset.seed });
-      button.disabled = false;
-      if (answer.ok) {
-        follow(answer.data);
-        $("job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
-      } else {
-        showErrors(answer.data.error);
+    const job = answer.data;
+    const params = job.params || {};
+    clearErrors();
+    if (models.some((m) => m.id === job.model)) $("model").value = job.model;
+    showModel();
+    const template = job.template && templates.some((t) => t.slug === job.template) ? job.template : "";
+    $("template").value = template;
+    showTemplate(); // the template's defaults first; the job's own values below win
+    for (const input of $("variable-fields").querySelectorAll("[data-variable]")) {
+      const value = (job.variables || {})[input.dataset.variable];
+      if (value != null) input.value = value;
+    }
+    $("prompt").value = template ? "" : job.prompt || ""; // a template renders the prompt again
+    $("negative_prompt").value = job.negative_prompt || "";
+    setValue("duration", params.duration);
+    setValue("resolution", params.resolution);
+    setValue("fit", params.fit);
+    setValue("fps", params.fps);
+    setValue("seed", job.seed);
+    setValue("num_inference_steps", params.num_inference_steps);
+    setValue("guidance_scale", params.guidance_scale);
+    if (params.enhance_quality != null) $("enhance_quality").checked = Boolean(params.enhance_quality);
+    $("variations").value = "1";
+    form.querySelector("details.advanced").open = true;
+    if (job.input_image_url) {
+      // The start image too, as a file again (the API serves it to its owner).
+      const response = await fetch(job.input_image_url, { credentials: "same-origin" });
+      if (response.ok) {
+        const blob = await response.blob();
+        setImage(new File([blob], "start-image." + (blob.type.split("/")[1] || "png"), { type: blob.type }));
       }
     }
+    $("form-note").textContent = "Settings loaded from: " + S.excerpt(job.prompt, 80);
+    form.scrollIntoView({ behavior: "smooth", block: "start" });
+    $("prompt").focus({ preventScroll: true });
   }
 
-  const gallery = $("gallery");
-  gallery.addEventListener("click", galleryClick);
-  gallery.addEventListener("mouseover", (event) => {
-    const video = event.target.closest(".gallery-video");
-    if (video && video.paused) setPlaying(video, true);
-  });
-  gallery.addEventListener("mouseout", (event) => {
-    const video = event.target.closest(".gallery-video");
-    if (video && !video.contains(event.relatedTarget)) setPlaying(video, false);
-  });
+  S.variationsDone = (jobs) => {
+    setGenerateEnabled(!busy());
+    if (jobs.some((job) => job.status === "completed")) S.loadGallery(1);
+  };
+  S.follow = follow;
+  S.showErrors = showErrors;
+  S.useSettings = useSettings;
 
   $("template").addEventListener("change", showTemplate);
   $("model").addEventListener("change", showModel);
@@ -438,6 +417,12 @@
   $("cancel").addEventListener("click", cancel);
   showModel();
   showTemplate();
+  const wanted = new URLSearchParams(location.search).get("use");
+  if (wanted) {
+    // From a video's permalink: "Use these settings" opens /?use=<job id>.
+    history.replaceState(null, "", location.pathname);
+    useSettings(wanted);
+  }
   if (root.dataset.runningJob) {
     // Reloaded while a job runs: pick it up again.
     fetch(urlFor(root.dataset.statusUrl, root.dataset.runningJob), { credentials: "same-origin" })
