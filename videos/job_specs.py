@@ -327,3 +327,23 @@ def _input_image(data: dict, name: str) -> InputImage:
         return fetch_image_url(data["image_url"])
     except ValidationError as exc:
         raise ValidationError({name: exc.error_list}) from None
+
+
+def parse_prompt_check(data) -> tuple[str, str]:
+    """A prompt check request ({"prompt", "model"}: the studio's counter): the prompt as the
+    generate request would take it and the served model it is for."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    errors: dict[str, list] = {name: ["Unknown field."] for name in sorted(set(data) - {"prompt", "model"})}
+    prompt = model = ""
+    try:
+        prompt = REQUEST_FIELDS["prompt"](data.get("prompt", "")) or ""
+    except ValidationError as exc:
+        errors["prompt"] = exc.messages
+    try:
+        model = resolve_model(REQUEST_FIELDS["model"](data.get("model")))
+    except ValidationError as exc:
+        errors["model"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return prompt, model

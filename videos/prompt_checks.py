@@ -128,3 +128,30 @@ def preview_template(text: str, variables, token_limit: int = MODEL_TEXT_TOKEN_L
         return result
     result.update(advise(result["prompt"], token_limit).as_dict())
     return result
+
+
+def check_prompt(text: str, model: str, token_limit: int) -> dict:
+    """What the studio's counter shows while the editor types: the model's own token count
+    (its tokenizer, videos/generation/tokens.py), or the estimate where the tokenizer is not
+    on this machine; whether the model would cut the prompt; and the advice."""
+    from .generation.tokens import count_tokens
+
+    counted = count_tokens(model, text) if text else 0
+    tokens = counted if counted is not None else estimate_tokens(text)
+    warnings = []
+    if tokens > token_limit:
+        about = "" if counted is not None else "about "
+        warnings.append(
+            f"The prompt is {about}{tokens} tokens; the model reads only the first {token_limit}, "
+            "so the end of it will be ignored. Shorten it."
+        )
+    language = language_warning(text)
+    if language:
+        warnings.append(language)
+    return {
+        "tokens": tokens,
+        "token_limit": token_limit,
+        "counted_by": "tokenizer" if counted is not None else "estimate",
+        "truncated": tokens > token_limit,
+        "warnings": warnings,
+    }

@@ -282,6 +282,33 @@ def test_cancel_a_second_job(studio: Page, live):
     assert page.locator(".gallery-card").count() == cards_before
 
 
+def test_the_token_counter_and_the_advice_follow_the_typing(studio: Page, live):
+    page = studio
+    page.goto(live.url + "/")
+    prompt = page.get_by_label("Prompt", exact=True)
+    text = "A red fox running through fresh snow"
+    prompt.fill(text)
+    counted = page.request.post(live.url + "/api/prompt/check", data={"prompt": text},
+                                headers={"X-CSRFToken": page.locator("#studio input[name=csrfmiddlewaretoken]").input_value()})  # fmt: skip
+    assert counted.ok and counted.json()["counted_by"] == "tokenizer"
+    # The model's own count, not "about": the tokenizer's.
+    expect(page.locator("#prompt-count")).to_have_text(f"{counted.json()['tokens']} of 226 tokens.")
+    expect(page.locator("#prompt-advice")).to_be_hidden()
+    prompt.fill("A quiet misty forest at dawn, " * 20)
+    expect(page.locator("#prompt-count")).to_contain_text("the model will cut the rest.")
+    expect(page.locator("#prompt-advice")).to_contain_text("the model reads only the first 226")
+    prompt.fill("一只红色的狐狸在雪地里奔跑")
+    expect(page.locator("#prompt-advice")).to_contain_text("looks mostly non-English")
+    page.screenshot(path=str(ARTIFACTS / "studio-prompt-advice.png"))
+    # Sent anyway, the job carries the same advice, and the panel lists it.
+    page.get_by_label("Resolution", exact=True).fill("64x64")
+    page.get_by_text("Advanced").click()
+    page.get_by_label("Steps", exact=True).fill("1")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#job-warnings")).to_contain_text("looks mostly non-English")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", "completed", timeout=120_000)
+
+
 def test_errors_are_shown_next_to_the_field(studio: Page, live):
     page = studio
     page.goto(live.url + "/")

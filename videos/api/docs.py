@@ -128,6 +128,22 @@ class ModelInfoSerializer(serializers.Serializer):
     loaded = serializers.BooleanField(help_text="Whether a live worker has it loaded.")
 
 
+class PromptCheckRequestSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=2000, allow_blank=True)
+    model = serializers.CharField(
+        required=False, allow_null=True, help_text="A served model; default: the default model."
+    )
+
+
+class PromptCheckSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    tokens = serializers.IntegerField()
+    token_limit = serializers.IntegerField(help_text="What the model reads; the rest of a longer prompt is cut.")
+    counted_by = serializers.ChoiceField(choices=["tokenizer", "estimate"])
+    truncated = serializers.BooleanField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
 class ModelListSerializer(serializers.Serializer):
     models = ModelInfoSerializer(many=True)
 

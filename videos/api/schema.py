@@ -35,7 +35,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 # Request bodies whose validator refuses fields it does not know (job_specs.parse_generate_request):
 # the schema says so, so generated clients and fuzzers know an extra field is an error.
-CLOSED_REQUEST_BODIES = ("GenerateRequestRequest", "GenerateFormRequestRequest")
+CLOSED_REQUEST_BODIES = ("GenerateRequestRequest", "GenerateFormRequestRequest", "PromptCheckRequestRequest")
 
 
 def close_request_bodies(result, generator, request, public):

@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(r"^download/(?P<video_id>[^/]+)/?$", views.DownloadView.as_view(), name="api-download"),
     re_path(r"^system/status/?$", views.SystemStatusView.as_view(), name="api-system-status"),
     re_path(r"^models/?$", views.ModelListView.as_view(), name="api-models"),
+    re_path(r"^prompt/check/?$", views.PromptCheckView.as_view(), name="api-prompt-check"),
     re_path(r"^health/?$", views.HealthView.as_view(), name="api-health"),
     re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),

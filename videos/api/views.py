@@ -12,6 +12,9 @@ from rest_framework.views import APIView
 
 from .. import selectors, services
 from ..access import access_job, access_video, jobs_visible_to
+from ..generation.profiles import profile_for
+from ..job_specs import model_label, parse_prompt_check
+from ..prompt_checks import check_prompt
 from . import docs
 from .downloads import serve_file
 from .errors import error_body
@@ -173,6 +176,23 @@ class ModelListView(APIView):
     )
     def get(self, request):
         return Response({"models": selectors.served_models()})
+
+
+class PromptCheckView(APIView):
+    token_action = "generate"  # a step of writing a generate request
+
+    @extend_schema(
+        operation_id="prompt_check",
+        request=docs.PromptCheckRequestSerializer,
+        responses={200: docs.PromptCheckSerializer, **docs.ERRORS_READ, 400: docs.ERROR},
+        description="How the model reads a prompt before it is sent: its token count by the model's own "
+        "tokenizer (`counted_by: tokenizer`; `estimate` where the tokenizer is not on the service's machine), "
+        "whether the model would cut it, and advice (length, language). Creates nothing.",
+    )
+    def post(self, request):
+        prompt, model = parse_prompt_check(request.data)
+        limit = profile_for(model).max_text_tokens
+        return Response({"model": model_label(model), **check_prompt(prompt, model, limit)})
 
 
 class HealthView(APIView):

@@ -170,6 +170,7 @@ def studio(request: HttpRequest) -> HttpResponse:
             "cancel": reverse("api-cancel", args=["JOB"]),
             "rerun": reverse("studio-rerun", args=["00000000-0000-0000-0000-000000000000"]),
             "queue": reverse("studio-queue"),
+            "prompt_check": reverse("api-prompt-check"),
             "delete": reverse("studio-delete-video", args=["00000000-0000-0000-0000-000000000000"]),
         },
     }
