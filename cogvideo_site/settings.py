@@ -277,6 +277,9 @@ COGVIDEO_MEMORY_MODE = env_str("COGVIDEO_MEMORY_MODE", "auto")
 COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
 COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)
 COGVIDEO_VAE_TILING = env_bool("COGVIDEO_VAE_TILING", True)
+# A small preview of the latents every COGVIDEO_LIVE_PREVIEW_SECONDS of denoising (the studio
+# shows it while the job runs): videos/generation/live_preview.py.
+COGVIDEO_LIVE_PREVIEWS = env_bool("COGVIDEO_LIVE_PREVIEWS", True)
 # How rates above the native one are made (videos/generation/encoding.py): "mci" (motion-
 # compensated, the better picture) or "blend" (cross-fade, about 8x cheaper on CPU).
 COGVIDEO_INTERPOLATION = env_choice("COGVIDEO_INTERPOLATION", "mci", ("mci", "blend"))

@@ -69,6 +69,11 @@ class VideoJob(models.Model):
     total_steps = models.PositiveIntegerField(default=0)
     stage = models.CharField(max_length=32, blank=True, default="queued")
     eta_seconds = models.FloatField(null=True, blank=True)
+    # While denoising: a small JPEG of the current latents (videos/generation/live_preview.py)
+    # and the step it shows. In the row, not in storage: a web host reads it whatever host
+    # the worker runs on, and it is cleared when the job ends.
+    live_preview = models.BinaryField(null=True, blank=True, editable=False)
+    live_preview_step = models.PositiveIntegerField(default=0)
 
     error = models.TextField(blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")

@@ -150,6 +150,14 @@ def template_outcome_counts() -> dict:
     }
 
 
+def live_preview_url(job: VideoJob, request=None) -> str | None:
+    """While the job denoises and has a live preview: its URL, the step in it (a new step, a
+    new URL, so nothing cached is shown)."""
+    if job.status != JobStatus.PROCESSING or not job.live_preview_step:
+        return None
+    return absolute(f"{reverse('api-task-live-preview', args=[job.id])}?step={job.live_preview_step}", request)
+
+
 def absolute(path: str, request=None) -> str:
     if request is not None:
         return request.build_absolute_uri(path)
@@ -233,6 +241,7 @@ def job_status_body(job: VideoJob, request=None) -> dict:
         "waiting_for": waiting_for(job),
         "model": model_label(job.model) if job.model else None,
         "input_image_url": absolute(reverse("api-task-image", args=[job.id]), request) if job.source_image else None,
+        "live_preview_url": live_preview_url(job, request),
         "video_id": str(video.id) if video else None,
         "video_url": None,
         "thumbnail_url": None,

@@ -296,6 +296,11 @@ class _ProgressReporter:
             self.canceled = not services.still_running(self.job)
         return self.canceled
 
+    def on_preview(self, image: bytes, step: int) -> None:
+        """A live preview of the latents (the engine throttles them): into the job's row."""
+        if not services.record_live_preview(self.job, image, step):
+            self.canceled = True
+
     def on_stage(self, stage: str) -> None:
         progress = {"denoising": DENOISE_SHARE[0], "decoding": DECODE_SHARE[0]}.get(stage, 0)
         if stage == "denoising":
@@ -342,7 +347,12 @@ def execute_job(job: VideoJob) -> None:
     for attempt in (1, 2):
         try:
             output = engine.generate(
-                request, reporter.on_step, reporter.should_cancel, reporter.on_stage, on_decode=reporter.on_decode
+                request,
+                reporter.on_step,
+                reporter.should_cancel,
+                reporter.on_stage,
+                on_decode=reporter.on_decode,
+                on_preview=reporter.on_preview,
             )
             break
         except GenerationCanceled as exc:

@@ -32,6 +32,20 @@ WATCH_PROGRESS = """() => {
     new MutationObserver(() => {
         window.progressSeen.push([Number(bar.value), document.getElementById('job-status').textContent]);
     }).observe(bar, { attributes: true, attributeFilter: ['value'] });
+    // Every live preview shown: its URL, size, a digest of its pixels and the status line then.
+    window.previewsSeen = [];
+    const live = document.getElementById('job-live-preview');
+    live.addEventListener('load', () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = live.naturalWidth; canvas.height = live.naturalHeight;
+        const context = canvas.getContext('2d');
+        context.drawImage(live, 0, 0);
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let digest = 0;
+        for (let i = 0; i < pixels.length; i += 7) digest = (digest * 31 + pixels[i]) % 1000000007;
+        window.previewsSeen.push([live.currentSrc, live.naturalWidth, digest,
+                                  document.getElementById('job-status').textContent]);
+    });
 }"""
 
 # Plays a <video> from the start and samples it: ready state, paused flag and currentTime
@@ -121,6 +135,14 @@ def test_generate_watch_progress_and_play(studio: Page, live):
     between = [(value, text) for value, text in seen if 0 < value < 100]
     assert between, f"never saw the bar between 0 and 100: {seen}"
     assert any("denoising" in text and "step" in text for _value, text in between), between
+    # The live preview moved while it denoised: several steps' pictures, each a real image.
+    previews = page.evaluate("window.previewsSeen")
+    assert all(width == 256 for _src, width, _digest, _text in previews), previews
+    # (A picture that finished loading after denoising ended is not counted: the status moved on.)
+    while_denoising = [(src, digest) for src, _width, digest, text in previews if "denoising" in text]
+    assert len({src for src, _digest in while_denoising}) >= 2, previews
+    assert len({digest for _src, digest in while_denoising}) >= 2, previews
+    expect(page.locator("#job-live-preview")).to_be_hidden()  # done: the video instead
 
     playback = page.evaluate(PLAYBACK, "#result-video")
     assert playback.get("error") is None, playback

@@ -45,6 +45,10 @@ class JobStatusSerializer(serializers.Serializer):
     input_image_url = serializers.URLField(
         allow_null=True, help_text="Image-to-video: the input image (GET /api/tasks/{task_id}/image, owner only)."
     )
+    live_preview_url = serializers.URLField(
+        allow_null=True,
+        help_text="While denoising: a small JPEG of the current latents, a new URL each time it changes.",
+    )
     video_id = serializers.UUIDField(allow_null=True)
     video_url = serializers.URLField(allow_null=True)
     thumbnail_url = serializers.URLField(allow_null=True)

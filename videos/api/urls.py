@@ -20,6 +20,9 @@ urlpatterns = [
     re_path(r"^templates/?$", TemplateListView.as_view(), name="api-templates"),
     re_path(r"^tasks/?$", views.TaskListView.as_view(), name="api-tasks"),
     re_path(r"^tasks/(?P<task_id>[^/]+)/image/?$", views.TaskImageView.as_view(), name="api-task-image"),
+    re_path(
+        r"^tasks/(?P<task_id>[^/]+)/live-preview/?$", views.TaskLivePreviewView.as_view(), name="api-task-live-preview"
+    ),
     re_path(r"^tokens/scoped/?$", ScopedTokenCreateView.as_view(), name="api-scoped-tokens"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -158,6 +159,29 @@ class TaskImageView(APIView):
             return Response(error_body(404, "This job has no input image.", "not_found"), status=404)
         content_type, extension = selectors.input_image_type(job)
         return serve_file(request, job.source_image, content_type, f"{job.id}-input.{extension}")
+
+
+class TaskLivePreviewView(APIView):
+    token_action = "status"
+
+    @extend_schema(
+        operation_id="task_live_preview",
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(
+                description="While the job denoises: a small JPEG of its current latents (a linear latent-to-RGB "
+                "projection of the middle frame), refreshed about once a second; the status body's "
+                "live_preview_url names the step. 404 when the job is not denoising."
+            ),
+            **docs.ERRORS_READ,
+        },
+    )
+    def get(self, request, task_id):
+        job = access_job(request.user, task_id, request.auth)
+        if job.status != "processing" or job.live_preview is None:
+            return Response(error_body(404, "This job has no live preview now.", "not_found"), status=404)
+        response = HttpResponse(bytes(job.live_preview), content_type="image/jpeg")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class SystemStatusView(APIView):

@@ -162,8 +162,11 @@ class Engine:
         should_cancel: Callable[[], bool] | None = None,
         on_stage: Callable[[str], None] | None = None,
         on_decode: Callable[[int, int], None] | None = None,
+        on_preview: Callable[[bytes, int], None] | None = None,
     ) -> GenerationOutput:
         import torch
+
+        from .live_preview import PREVIEW_INTERVAL, factors_for, preview_jpeg
 
         global pipeline_runs
         pipeline_runs += 1
@@ -176,10 +179,23 @@ class Engine:
             )
         canceled = False
         steps_done = 0
+        factors = factors_for(self.model, self.pipeline.vae) if on_preview and settings.COGVIDEO_LIVE_PREVIEWS else None
+        last_preview = time.perf_counter()
+        output.timings["preview_seconds"] = output.timings["previews"] = 0.0
 
         def step_callback(pipe: Any, index: int, timestep: Any, tensors: dict) -> dict:
-            nonlocal canceled, steps_done
+            nonlocal canceled, steps_done, last_preview
             steps_done = index + 1
+            now = time.perf_counter()
+            if (
+                factors is not None
+                and steps_done < request.num_inference_steps
+                and now - last_preview >= PREVIEW_INTERVAL
+            ):
+                on_preview(preview_jpeg(tensors["latents"], factors), steps_done)
+                last_preview = time.perf_counter()
+                output.timings["preview_seconds"] += last_preview - now
+                output.timings["previews"] += 1
             if on_step:
                 on_step(index + 1, request.num_inference_steps)
             if should_cancel and should_cancel() and not canceled:

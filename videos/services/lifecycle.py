@@ -28,7 +28,17 @@ RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
 
 # What a job goes back to the queue with, whether the reaper requeues it or an operator
 # retries it: no progress, no worker.
-BACK_TO_QUEUE = {"status": JobStatus.QUEUED, "progress": 0, "step": 0, "eta_seconds": None, "worker": ""}
+BACK_TO_QUEUE = {
+    "status": JobStatus.QUEUED,
+    "progress": 0,
+    "step": 0,
+    "eta_seconds": None,
+    "worker": "",
+    "live_preview": None,
+    "live_preview_step": 0,
+}
+# A job that ended keeps no live preview (its poster and video say more, in storage).
+NO_LIVE_PREVIEW = {"live_preview": None, "live_preview_step": 0}
 
 
 def enqueue_job(job: VideoJob) -> None:
@@ -71,6 +81,7 @@ def cancel_job(job: VideoJob, *, only_if: Iterable[str] = CANCELABLE) -> VideoJo
             cancel_requested_at=now,
             finished_at=now,
             eta_seconds=None,
+            **NO_LIVE_PREVIEW,
         )
         job.refresh_from_db()
         if not changed:
@@ -190,6 +201,12 @@ def report_progress(job: VideoJob, *, progress: int, stage: str, step: int | Non
     return _update_running(job, **fields)
 
 
+def record_live_preview(job: VideoJob, image: bytes, step: int) -> bool:
+    """The running job's latest live preview (a small JPEG) and the step it shows; False when
+    the job left `processing` (the caller's next cancel check stops it)."""
+    return _update_running(job, live_preview=image, live_preview_step=step)
+
+
 def add_warning(job: VideoJob, message: str) -> None:
     job.refresh_from_db(fields=["warnings"])
     VideoJob.objects.filter(pk=job.pk).update(warnings=[*job.warnings, message])
@@ -229,6 +246,7 @@ def complete_job(job: VideoJob, video: Video) -> bool:
             eta_seconds=None,
             finished_at=now,
             heartbeat_at=now,
+            **NO_LIVE_PREVIEW,
         )
         if not done:
             return False
@@ -249,6 +267,7 @@ def fail_job(job: VideoJob, code: str, message: str) -> bool:
             eta_seconds=None,
             finished_at=now,
             heartbeat_at=now,
+            **NO_LIVE_PREVIEW,
         )
         if done:
             send_finished(job.pk)

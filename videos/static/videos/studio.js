@@ -278,6 +278,17 @@
     progress.hidden = job.status === "canceled" || job.status === "failed";
     progress.value = job.status === "completed" ? 100 : progress.hidden ? 0 : job.progress || 0;
     $("job-status").textContent = describe(job);
+    // While it denoises: the latents as a small picture, a new URL whenever a step's is ready.
+    const live = $("job-live-preview");
+    if (job.status === "processing" && job.live_preview_url) {
+      if (live.dataset.src !== job.live_preview_url) {
+        live.dataset.src = job.live_preview_url;
+        live.src = job.live_preview_url;
+      }
+      live.hidden = false;
+    } else {
+      live.hidden = true;
+    }
     $("cancel").hidden = !(job.status === "queued" || job.status === "processing");
     const error = $("job-error");
     error.hidden = job.status !== "failed";
