@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support.live import ROOT, LiveService
+from videos.api.serializers import GENERATE_EXAMPLE
 
 COMMITTED = ROOT / "docs" / "openapi.yaml"
 
@@ -137,18 +138,28 @@ NEGATIVE_EXAMPLES = 25
 def test_generated_requests_never_break_the_api_with_invalid_bodies(fuzz_service):
     """Bodies that break the schema (wrong types, extra fields, nulls): every one is refused
     with a 4xx in the one error shape, never accepted and never a 5xx. Bounded: one operation,
-    NEGATIVE_EXAMPLES cases."""
+    NEGATIVE_EXAMPLES cases. Refusal is asserted for JSON bodies; a multipart form's fields are
+    text, read as their JSON values (videos/api/form_requests.py), so "a string where a number
+    goes" is not a wrong type there (`duration=5` is how a form says 5): forms are only held
+    to no 5xx and the error shape. The schema's own examples (valid by design, which
+    schemathesis sends in every mode) are left out."""
     api = schemathesis.openapi.from_url(fuzz_service.url + "/api/schema?format=json")
     operation = api["/api/generate"]["POST"]
     headers = {"Authorization": f"Bearer {fuzz_service.token}"}
     sent = []
 
+    examples = [GENERATE_EXAMPLE]
+
     @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
     @settings(max_examples=NEGATIVE_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def exercise(case):
-        response = case.call_and_validate(headers=headers, checks=[not_a_server_error, negative_data_rejection])
+        is_json = case.media_type == "application/json" and case.body not in examples
+        checks = [not_a_server_error, negative_data_rejection] if is_json else [not_a_server_error]
+        response = case.call_and_validate(headers=headers, checks=checks)
         one_error_shape(response)
-        sent.append(response.status_code)
+        if is_json:
+            sent.append((response.status_code, case.body))
 
     exercise()
-    assert len(sent) >= NEGATIVE_EXAMPLES // 2 and all(400 <= code < 500 for code in sent), sent
+    wrong = [entry for entry in sent if not 400 <= entry[0] < 500]
+    assert len(sent) >= NEGATIVE_EXAMPLES // 4 and not wrong, wrong
