@@ -178,22 +178,10 @@ class CogVideoX_Jobs {
 		if ( '' !== $resolution ) {
 			$payload['resolution'] = $resolution;
 		}
-		$delivery = self::check_fit_fps( $input );
-		if ( is_wp_error( $delivery ) ) {
-			return $delivery;
+		$payload = self::with_delivery( $payload, $input, $defaults, $post_id );
+		if ( is_wp_error( $payload ) ) {
+			return $payload;
 		}
-		$payload                    = array_merge( $payload, $delivery );
-		$payload['enhance_quality'] = isset( $input['enhance_quality'] ) ? rest_sanitize_boolean( $input['enhance_quality'] ) : (bool) $defaults['enhance_quality'];
-
-		$callback = self::callback_url();
-		if ( $callback ) {
-			$payload['callback_url'] = $callback;
-		}
-		$payload['metadata'] = array(
-			'source'     => 'wordpress',
-			'wp_post_id' => (int) $post_id,
-			'wp_site'    => home_url( '/' ),
-		);
 		/**
 		 * Filters the body sent to POST /api/generate.
 		 *
@@ -370,23 +358,12 @@ class CogVideoX_Jobs {
 			}
 			$payload['resolution'] = $resolution;
 		}
-		$delivery = self::check_fit_fps( $input, $model );
-		if ( is_wp_error( $delivery ) ) {
-			return $delivery;
+		$payload = self::with_delivery( $payload, $input, $defaults, $post_id, $model );
+		if ( is_wp_error( $payload ) ) {
+			return $payload;
 		}
-		$payload                    = array_merge( $payload, $delivery );
-		$payload['enhance_quality'] = isset( $input['enhance_quality'] ) ? rest_sanitize_boolean( $input['enhance_quality'] ) : (bool) $defaults['enhance_quality'];
-		$callback                   = self::callback_url();
-		if ( $callback ) {
-			$payload['callback_url'] = $callback;
-		}
-		$payload['metadata']            = array(
-			'source'            => 'wordpress',
-			'wp_post_id'        => (int) $post_id,
-			'wp_site'           => home_url( '/' ),
-			'wp_featured_image' => (int) $image_id,
-		);
-		$payload[ self::PAYLOAD_IMAGE ] = (int) $image_id;
+		$payload['metadata']['wp_featured_image'] = (int) $image_id;
+		$payload[ self::PAYLOAD_IMAGE ]           = (int) $image_id;
 		/** This filter is documented in build_payload(). The image's bytes are added when the request is sent. */
 		return apply_filters( 'cogvideox_generate_payload', $payload, $post_id, $input );
 	}
@@ -1091,5 +1068,35 @@ class CogVideoX_Jobs {
 			$attrs .= ' poster="' . esc_url( $poster_url ) . '"';
 		}
 		return '[video ' . $attrs . '][/video]';
+	}
+
+	/**
+	 * The parts of a generate body every kind of job has: fit and frame rate (checked against
+	 * the model's limits), quality, the webhook URL and the post's metadata.
+	 *
+	 * @param array      $payload  Body so far.
+	 * @param array      $input    The editor's input.
+	 * @param array      $defaults The site's defaults.
+	 * @param int        $post_id  Post.
+	 * @param array|null $model    The model's limits (null: the default model's).
+	 * @return array|WP_Error
+	 */
+	private static function with_delivery( array $payload, array $input, array $defaults, $post_id, $model = null ) {
+		$delivery = self::check_fit_fps( $input, $model );
+		if ( is_wp_error( $delivery ) ) {
+			return $delivery;
+		}
+		$payload                    = array_merge( $payload, $delivery );
+		$payload['enhance_quality'] = isset( $input['enhance_quality'] ) ? rest_sanitize_boolean( $input['enhance_quality'] ) : (bool) $defaults['enhance_quality'];
+		$callback                   = self::callback_url();
+		if ( $callback ) {
+			$payload['callback_url'] = $callback;
+		}
+		$payload['metadata'] = array(
+			'source'     => 'wordpress',
+			'wp_post_id' => (int) $post_id,
+			'wp_site'    => home_url( '/' ),
+		);
+		return $payload;
 	}
 }
