@@ -45,7 +45,7 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Embedded-configuration modules that mostly wait (on a real WordPress, a webhook's retry
 # backoff, launch.py's restart backoff) run in a third process once the scale-out pass is
 # done, beside the rest of the embedded pass: the waits overlap its work.
-side_tests=(tests/wordpress tests/cms_integration/test_webhooks_live.py tests/test_launch_supervision.py tests/test_launch.py)
+side_tests=(tests/wordpress tests/clients tests/cms_integration/test_webhooks_live.py tests/test_launch_supervision.py tests/test_launch.py)
 side_ignores=()
 for path in "${side_tests[@]}"; do side_ignores+=("--ignore=$path"); done
 
