@@ -116,6 +116,15 @@ def anon_api():
     return _client_for(None)
 
 
+@pytest.fixture
+def local_media(settings, tmp_path):
+    """Media in a fresh folder on the local disk, whatever the session keeps it in (the
+    scale-out pass: an object store), for tests of what a disk does (fills up, refuses)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Nothing shared lives in the cache now (request counters are database rows, rolled back

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.files.storage import default_storage
 
 from tests.videos.factories import make_job
-from videos import services, worker
+from videos import media_files, services, worker
 from videos.generation import engine
 from videos.models import JobStatus, Video
 
@@ -29,9 +31,8 @@ def test_job_runs_to_completion_with_files_and_checksum(owner):
     assert job.attempts == 1 and job.worker == worker.worker_name()
     video = Video.objects.get(job=job)
     assert default_storage.exists(video.file.name) and default_storage.exists(video.poster.name)
-    from videos.generation.encoding import sha256_of
-
-    assert sha256_of(default_storage.path(video.file.name)) == video.sha256
+    stored = b"".join(media_files.read_all(default_storage, video.file.name))
+    assert hashlib.sha256(stored).hexdigest() == video.sha256 and len(stored) == video.size_bytes
     assert (video.width, video.height, video.frames, video.fps) == (64, 64, 9, 8)
     assert job.params["device"] == "cpu" and job.params["memory_mode"] == "none"
 
@@ -108,8 +109,8 @@ def test_long_prompt_gets_a_truncation_warning(owner):
     assert any("226" in warning for warning in job.warnings)
 
 
-def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp_path):
-    media = tmp_path / "media"
+def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp_path, local_media):
+    media = local_media
     media.mkdir()
     (media / "videos").write_text("a file where the videos folder should be")
     settings.MEDIA_ROOT = media
@@ -160,7 +161,7 @@ def test_running_cap_per_user_passes_over_an_owner_at_the_cap(owner, stranger, s
     assert services.claim_next_job("worker-a").pk == second.pk
 
 
-def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path):
+def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path, local_media):
     """The media folder fills up while a job runs: the job fails with storage_full (not left
     in processing) and no partial file stays (a worker keeps serving after a storage failure:
     test_unwritable_media_fails_cleanly_and_leaves_no_files)."""
