@@ -38,6 +38,9 @@ class ObjectStorage(S3Storage):
     def get_default_settings(self) -> dict:
         defaults = super().get_default_settings()
         defaults.update(
+            # SigV4: presigned URLs with response headers need it (SigV2's fail on SeaweedFS,
+            # and AWS regions opened since 2014 take nothing else).
+            signature_version="s3v4",
             object_parameters={"ChecksumAlgorithm": "SHA256"},
             transfer_config=TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=16 << 20),
         )

@@ -424,6 +424,7 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
     video_id = uuid.uuid4()
     folder = f"videos/{timezone.now():%Y/%m}"
     saved: list[str] = []
+    storing = ""  # the file being stored, named in the error if storing it fails
     scratch = Path(tempfile.mkdtemp(prefix="cogvideo-"))
     try:
         frames = output.frames
@@ -443,6 +444,7 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         names = {}
         digests = {variant: sha256_of(path) for variant, path in paths.items()}
         for variant, path in paths.items():
+            storing = f"{folder}/{path.name}"
             with open(path, "rb") as handle:
                 names[variant] = default_storage.save(f"{folder}/{path.name}", File(handle))
             saved.append(names[variant])
@@ -450,6 +452,7 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             # arrival and says so; anything else is read back): else the job fails below.
             media_files.verify_stored(names[variant], digests[variant], path.stat().st_size)
         timings["store_seconds"] = time.perf_counter() - store_started
+        storing = ""
         video = Video(
             id=video_id,
             job=job,
@@ -484,7 +487,10 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             )
     except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
         logger.exception("job %s: storing the result failed", job.pk)
-        services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])
+        where = f" ({storing})" if storing else ""
+        services.fail_job(
+            job, "storage_failed", f"Could not store the video{where}: {type(exc).__name__}: {exc}"[:2000]
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     # Not completed (failed to store, or canceled meanwhile): leave no partial files behind,
