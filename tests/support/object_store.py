@@ -172,6 +172,22 @@ class SeaweedFS:
             "COGVIDEO_S3_SECRET_ACCESS_KEY": self.limited_secret_key if limited else self.secret_key,
         }
 
+    def storage_setting(self, prefix: str, *, limited: bool = False, **options) -> dict:
+        """STORAGES["default"] for media under `prefix` (what settings.py makes of settings_env)."""
+        return {
+            "BACKEND": "videos.object_storage.ObjectStorage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "location": prefix,
+                "endpoint_url": self.endpoint_url,
+                "region_name": "us-east-1",
+                "access_key": self.limited_access_key if limited else self.access_key,
+                "secret_key": self.limited_secret_key if limited else self.secret_key,
+                "addressing_style": "path",
+                **options,
+            },
+        }
+
     def objects(self, prefix: str) -> dict[str, dict]:
         """Every object under `prefix/` (key relative to it -> its listing entry)."""
         found = {}

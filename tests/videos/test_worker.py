@@ -181,3 +181,43 @@ def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_
         assert [p.name for p in media.rglob("*") if p.is_file()] == [filler.name]
     finally:
         unmount(media)
+
+
+# --- Media in an object store (the scale-out pass's SeaweedFS) ---------------------------------
+
+
+def test_an_upload_refused_half_way_fails_the_job_and_leaves_no_object(owner, settings, object_store_media):
+    """The store takes the MP4 and refuses the preview (this identity may write MP4s only):
+    the job fails as storage_failed, saying what failed, and the MP4 already stored is
+    deleted. No credential shows in the error."""
+    from tests.support.object_store import BUCKET, UPLOAD_FAILS_PREFIX
+
+    store, _prefix = object_store_media
+    settings.STORAGES = {**settings.STORAGES, "default": store.storage_setting(UPLOAD_FAILS_PREFIX, limited=True)}
+    limited = store.client(access_key=store.limited_access_key, secret_key=store.limited_secret_key)
+    probe = f"{UPLOAD_FAILS_PREFIX}/videos/probe.mp4"
+    limited.put_object(Bucket=BUCKET, Key=probe, Body=b"an MP4 may be written")  # so the MP4 upload succeeds
+    limited.delete_object(Bucket=BUCKET, Key=probe)
+    job = make_job(owner)
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "storage_failed")
+    assert "Could not store the video" in job.error and "AccessDenied" in job.error and ".preview.webp" in job.error
+    for secret in (store.limited_secret_key, store.secret_key):
+        assert secret not in job.error
+    assert store.objects(UPLOAD_FAILS_PREFIX) == {}
+    assert not Video.objects.filter(job=job).exists()
+
+
+def test_stored_objects_are_the_files_written(owner, object_store_media):
+    store, prefix = object_store_media
+    job = make_job(owner, formats=["mp4", "webm"])
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED, job.error
+    video = Video.objects.get(job=job)
+    digests = store.sha256s(prefix)
+    names = {video.file.name, video.poster.name, *job.params["files"].values()}
+    assert set(digests) == names and len(names) == 4  # MP4, poster, preview, WebM: nothing else
+    assert digests[video.file.name] == video.sha256
+    assert job.params["timings"]["store_seconds"] > 0
