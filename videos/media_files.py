@@ -67,10 +67,12 @@ def verify_stored(name: str, sha256: str, size: int, storage: Storage | None = N
     one for the whole object; otherwise the file is read back and hashed. Returns how it was
     checked ("store checksum" or "read back"); raises StoredFileMismatch."""
     storage = storage or default_storage
-    stored_size = storage.size(name)
+    if is_object_store(storage):
+        stored_size, digest = storage.stored_size_and_sha256(name)  # one HEAD
+    else:
+        stored_size, digest = storage.size(name), None
     if stored_size != size:
         raise StoredFileMismatch(f"{name}: {stored_size} bytes stored, {size} written")
-    digest = storage.stored_sha256(name) if is_object_store(storage) else None
     how = "store checksum"
     if digest is None:
         hasher = hashlib.sha256()

@@ -70,15 +70,18 @@ class ObjectStorage(S3Storage):
 
         return chunks()
 
-    def stored_sha256(self, name: str) -> str | None:
-        """The SHA-256 the store computed and checked on upload (hex), or None when it has
-        none for the whole object (an object put without one, or a multipart upload, whose
-        checksum is of its parts)."""
+    def stored_size_and_sha256(self, name: str) -> tuple[int, str | None]:
+        """The object's size and the SHA-256 the store computed and checked on upload (hex),
+        in one HEAD; the digest is None when the store has none for the whole object (an
+        object put without one, or a multipart upload, whose checksum is of its parts)."""
         head = self.client.head_object(Bucket=self.bucket_name, Key=self.object_key(name), ChecksumMode="ENABLED")
         value = head.get("ChecksumSHA256")
         if not value or "-" in value or head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
-            return None
-        return base64.b64decode(value).hex()
+            return head["ContentLength"], None
+        return head["ContentLength"], base64.b64decode(value).hex()
+
+    def stored_sha256(self, name: str) -> str | None:
+        return self.stored_size_and_sha256(name)[1]
 
     def download_url(self, name: str, *, filename: str, content_type: str, expire: int | None = None) -> str:
         """A presigned GET that answers with the service's own headers (type, inline file name,
