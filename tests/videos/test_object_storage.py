@@ -82,11 +82,18 @@ def test_a_presigned_url_serves_the_file_with_the_services_headers_until_it_expi
     assert httpx.get(url, timeout=30).status_code == 403
 
 
-def test_status_and_disk_report_the_store_not_a_media_folder(stored, settings):
-    _store, prefix, _name, _data = stored
+def test_status_and_disk_report_the_store_not_a_media_folder(stored, staff_api):
+    store, prefix, _name, _data = stored
     assert media_files.local_root() is None
     assert media_files.describe() == {"backend": "s3", "location": f"s3://{BUCKET}/{prefix}"}
     assert media_files.check() == (True, f"object store bucket {BUCKET!r} reachable")
     from videos import disk_space
 
     assert disk_space.disk_state().folder == "data"  # media takes no room on this machine
+    # Staff see where media lives; nobody sees a credential, readiness included.
+    status = staff_api.get("/api/system/status")
+    assert status.json()["storage"] == {"backend": "s3", "location": f"s3://{BUCKET}/{prefix}"}
+    ready = staff_api.get("/api/health/ready")
+    assert "reachable" in ready.json()["checks"]["storage"]["detail"]
+    for secret in (store.secret_key, store.access_key):
+        assert secret not in status.content.decode() and secret not in ready.content.decode()
