@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from cogvideo_site.launcher import _die_with
+from cogvideo_site.launcher import PR_SET_PDEATHSIG, _prctl
 
 BUCKET = "cogvideo"
 UPLOAD_FAILS_PREFIX = "upload-fails"
@@ -32,6 +32,19 @@ PORT_FLAGS = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
     "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc",
 )  # fmt: skip
+
+
+def _killed_with(parent: int):
+    """SIGKILL when the test process dies (its data is thrown away; a SIGTERM makes SeaweedFS
+    shut down gracefully for about 20 s)."""
+
+    def before_exec() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return before_exec
 
 
 def weed_binary() -> str:
@@ -109,7 +122,7 @@ class SeaweedFS:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    preexec_fn=_die_with(os.getpid()),
+                    preexec_fn=_killed_with(os.getpid()),
                 )
             self.endpoint_url = f"http://127.0.0.1:{ports['s3.port']}"
             if self._wait_ready(timeout):
