@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from cogvideo_site.launcher import free_port
+from tests.monitoring.secrets_scan import find_leaks
 from tests.support.hosts import Fleet
 from tests.support.live import LiveService, tiny_job
 from tests.support.object_store import session_store
@@ -148,6 +149,12 @@ def test_three_machines_share_no_folder_yet_serve_jobs_and_survive_a_dead_host(f
         assert _slots(back) == {"gpu-a": [0, 1], "gpu-b": [0]}
         status = staff.get("/api/system/status").json()["workers"]
         assert not [w for w in status["dead"] if w["hostname"] == dead], status["dead"]
+
+    # No host wrote a secret to its logs: the store's keys, the secret key, the API tokens.
+    logs = sorted(fleet.root.glob("*/logs/*.log"))
+    store = session_store()
+    secrets_given = {store.secret_key, store.access_key, fleet.admin.env["COGVIDEO_SECRET_KEY"], *fleet.tokens.values()}
+    assert len(logs) >= 3 and find_leaks(logs, secrets_given) == []
 
 
 def _slots(found: list[dict]) -> dict[str, list[int]]:
