@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 
-from cogvideo_site.launcher import ServiceProcesses, free_port
+from cogvideo_site.launcher import ServiceProcesses, free_port, web_command
 from monitoring.stats import percentile
 from videos.isotime import parse_iso_z
 
@@ -499,7 +499,184 @@ def decode_cancel(options: dict, out) -> dict:
             "cancel_to_next_job_started": _stats(latencies)}  # fmt: skip
 
 
+# --- object store vs local disk ----------------------------------------------------------------
+
+BIG_VIDEO = {"prompt": "a red fox running through snow", "duration": 6, "resolution": "720x480",
+             "num_inference_steps": 1}  # fmt: skip
+SEEK_RANGE = "bytes=500000-565535"  # 64 KiB from inside the file: what a player asks when it seeks
+
+
+def download_load(service: BenchService, path: str, *, clients: int, per_client: int, follow: bool,
+                  byte_range: str = "") -> dict:  # fmt: skip
+    """`clients` curl processes at once, each downloading `path` `per_client` times over one
+    connection (following a redirect with `follow`); curl reports each transfer's time to
+    first byte (redirect included) and total. The token goes in through a header file readable
+    by this user only, and curl does not send it on to another host when it follows."""
+    headers = service.data_dir / f"curl-{secrets.token_hex(4)}.headers"
+    fd = os.open(headers, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"Authorization: Bearer {service.token}\n" + (f"Range: {byte_range}\n" if byte_range else ""))
+    argv = [
+        "curl",
+        "-s",
+        "-S",
+        "-H",
+        f"@{headers}",
+        "-w",
+        "%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n",
+        *(["-L"] if follow else []),
+    ]
+    argv += ["-o", "/dev/null", service.url + path] * per_client  # fmt: skip
+    try:
+        started = time.perf_counter()
+        runs = [
+            subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(clients)
+        ]
+        outputs = [run.communicate(timeout=600) for run in runs]
+        wall = time.perf_counter() - started
+    finally:
+        headers.unlink(missing_ok=True)
+    transfers = []
+    for stdout, stderr in outputs:
+        for line in stdout.split("\n"):
+            if line.strip():
+                code, ttfb, total, size = line.split()
+                transfers.append({"status": int(code), "ttfb": float(ttfb), "total": float(total), "bytes": int(size)})
+        if stderr.strip():
+            raise RuntimeError(f"curl: {stderr.strip()[:500]}")
+    statuses = sorted({t["status"] for t in transfers})
+    total_bytes = sum(t["bytes"] for t in transfers)
+    return {
+        "clients": clients,
+        "downloads": len(transfers),
+        "statuses": statuses,
+        "wall_seconds": wall,
+        "throughput_mib_per_second": total_bytes / wall / 2**20,
+        "downloads_per_second": len(transfers) / wall,
+        "ttfb": _stats([t["ttfb"] for t in transfers]),
+        "download_seconds": _stats([t["total"] for t in transfers]),
+        "bytes_per_download": _stats([t["bytes"] for t in transfers]),
+    }
+
+
+def object_store(options: dict, out) -> dict:
+    """Media on this machine's disk vs in an object store (SeaweedFS, a real S3 server on this
+    machine, as the tests run it): one service of each, the tiny model, the ORM broker.
+
+    1. Upload cost: `--jobs` small 64x64 jobs, then two 6 s 720x480 videos made by real jobs
+       on each (1 step: the pixels do not matter); the worker's own `store_seconds` (save + the
+       check after it, for the MP4, preview and poster) and each job's end-to-end time.
+    2. Downloads of that 6 s 720x480 MP4 through the service: `--download-clients` clients at
+       once, whole files and 64 KiB ranges, from the local disk (Django's FileResponse), from
+       the object store streamed (COGVIDEO_DOWNLOAD_MODE=stream) and as a 302 to a presigned
+       URL (redirect, a second gunicorn on the same service); rounds interleave the three, so
+       the machine's load drifts over all alike."""
+    from tests.support.object_store import SeaweedFS
+
+    if not shutil.which("curl"):
+        raise RuntimeError("curl is not installed")
+    store_dir = Path(tempfile.mkdtemp(prefix="cogvideo-bench-seaweedfs-"))
+    store = SeaweedFS(store_dir).start()
+    small_jobs = max(2, min(options["jobs"], 11))
+    clients, rounds = options["download_clients"], 3
+    results: dict = {"upload": {}, "downloads": {}}
+    try:
+        with (
+            BenchService(label="local-disk") as local,
+            BenchService(label="object-store", extra_env=store.settings_env("bench")) as remote,
+        ):
+            local.start()
+            remote.start()
+            redirect_port = free_port()
+            remote.processes.spawn(
+                "web-redirect",
+                web_command(f"127.0.0.1:{redirect_port}", workers=int(WEB_WORKERS), threads=int(WEB_THREADS)),
+                COGVIDEO_DOWNLOAD_MODE="redirect",
+            )
+            redirect = _Alias(remote, f"http://127.0.0.1:{redirect_port}")
+            remote.processes.wait_until_healthy(redirect.url, timeout=120)
+            videos = {}
+            for name, service in (("local disk", local), ("object store", remote)):
+                with service.client() as client:
+
+                    def store_seconds(run: dict) -> float:
+                        return client.get(f"/api/status/{run['task_id']}").json()["params"]["timings"]["store_seconds"]
+
+                    # Small jobs first: the worker's first upload also sets up its S3 client.
+                    small = [submit_and_wait(client, _job_body("64x64", 2), poll=0.2) for _ in range(small_jobs)]
+                    big = [submit_and_wait(client, BIG_VIDEO, poll=1.0) for _ in range(2)]
+                    status = client.get(f"/api/status/{big[-1]['task_id']}").json()
+                    first_store = store_seconds(small[0])
+                    small_store = [store_seconds(run) for run in small[1:]]
+                    big_store = [store_seconds(run) for run in big]
+                videos[name] = status["video_id"]
+                results["upload"][name] = {
+                    "video_bytes": status["video"]["size_bytes"],
+                    "first_job_store_seconds": first_store,
+                    "big_jobs_store_seconds": _stats(big_store),
+                    "big_jobs_end_to_end_seconds": _stats([run["end_to_end_seconds"] for run in big]),
+                    "small_jobs_store_seconds": _stats(small_store),
+                    "small_jobs_end_to_end_seconds": _stats([run["end_to_end_seconds"] for run in small[1:]]),
+                }
+                out.write(
+                    f"  {name}: 720x480 6 s video {status['video']['size_bytes']} bytes, stored in "
+                    f"{statistics.median(big_store) * 1000:.0f} ms (median of 2); small jobs' store median "
+                    f"{statistics.median(small_store) * 1000:.1f} ms"
+                )
+            variants = {
+                "local disk": (local, videos["local disk"], False),
+                "object store, streamed": (remote, videos["object store"], False),
+                "object store, presigned redirect": (redirect, videos["object store"], True),
+            }
+            loads = (
+                ("whole file", "", clients, 8),
+                ("whole file, one client", "", 1, 20),  # latency without queueing for a web thread
+                ("64 KiB range", SEEK_RANGE, clients, 20),
+            )
+            for kind, byte_range, at_once, per_client in loads:
+                runs: dict[str, list[dict]] = {name: [] for name in variants}
+                for _round in range(rounds):
+                    for name, (service, video_id, follow) in variants.items():
+                        run = download_load(service, f"/api/download/{video_id}", clients=at_once,
+                                            per_client=per_client, follow=follow, byte_range=byte_range)  # fmt: skip
+                        runs[name].append(run)
+                        out.write(
+                            f"  {kind}, {name}: {run['throughput_mib_per_second']:.1f} MiB/s, "
+                            f"TTFB p50 {run['ttfb']['median'] * 1000:.1f} ms, statuses {run['statuses']}"
+                        )
+                results["downloads"][kind] = {
+                    name: {
+                        "runs": found,
+                        "throughput_mib_per_second": statistics.median(r["throughput_mib_per_second"] for r in found),
+                        "downloads_per_second": statistics.median(r["downloads_per_second"] for r in found),
+                        "ttfb_p50": statistics.median(r["ttfb"]["median"] for r in found),
+                        "ttfb_p90": statistics.median(r["ttfb"]["p90"] for r in found),
+                        "statuses": sorted({s for r in found for s in r["statuses"]}),
+                    }
+                    for name, found in runs.items()
+                }
+    finally:
+        store.stop()
+        shutil.rmtree(store_dir, ignore_errors=True)
+    results["setup"] = {
+        "clients": clients,
+        "rounds": rounds,
+        "web": f"gunicorn --workers {WEB_WORKERS} --threads {WEB_THREADS} (launch.py's defaults) per variant",
+        "store": "SeaweedFS 4.48 (weed server -s3) on the same machine, loopback",
+        "small_jobs": small_jobs,
+    }
+    return results
+
+
+class _Alias:
+    """Another web server of the same service (same token and data folder), at its own URL."""
+
+    def __init__(self, service: BenchService, url: str):
+        self.token, self.data_dir, self.url = service.token, service.data_dir, url
+
+
 SCENARIOS = {
+    "object_store": object_store,
     "overhead": overhead,
     "dispatch": dispatch,
     "status": status_load,
@@ -604,6 +781,41 @@ def service_markdown(results: dict, command: str, machine: dict) -> str:
             f"{r['cancel_to_next_job_started']['max']:.2f} s (target < 2 s).",
             "",
         ]
+    if "object_store" in results:
+        r = results["object_store"]
+        setup = r["setup"]
+        lines += [
+            "## Object store (SeaweedFS) vs local disk",
+            "",
+            f"Store: {setup['store']}. Web: {setup['web']}.",
+            "",
+            "Upload: what storing adds to a job (the worker's `store_seconds`: save and check the MP4, preview and "
+            "poster), for the 6 s 720x480 video (median of 2 jobs) and for small 64x64 jobs (median of "
+            f"{setup['small_jobs'] - 1} after the first, whose upload also sets up the worker's S3 client).",
+            "",
+            "| media in | 720x480 6 s MP4 bytes | its store ms | its job end-to-end s | small jobs' store ms | "
+            "small jobs' end-to-end s | first job's store ms |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *(
+                f"| {name} | {u['video_bytes']} | {u['big_jobs_store_seconds']['median'] * ms:.0f} | "
+                f"{u['big_jobs_end_to_end_seconds']['median']:.1f} | {u['small_jobs_store_seconds']['median'] * ms:.1f} | "
+                f"{u['small_jobs_end_to_end_seconds']['median']:.2f} | {u['first_job_store_seconds'] * ms:.0f} |"
+                for name, u in r["upload"].items()
+            ),
+            "",
+            f"Downloads of that MP4 through the service, {setup['clients']} clients at once (curl), medians over "
+            f"{setup['rounds']} interleaved rounds:",
+            "",
+            "| request | media in, served as | MiB/s | downloads/s | TTFB p50 ms | TTFB p90 ms | statuses |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+        for kind, variants in r["downloads"].items():
+            for name, d in variants.items():
+                lines.append(
+                    f"| {kind} | {name} | {d['throughput_mib_per_second']:.1f} | {d['downloads_per_second']:.1f} | "
+                    f"{d['ttfb_p50'] * ms:.1f} | {d['ttfb_p90'] * ms:.1f} | {', '.join(map(str, d['statuses']))} |"
+                )
+        lines.append("")
     if "status" in results:
         s = results["status"]
         lines += [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -21,6 +22,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DATA_DIR = Path(env_str("COGVIDEO_DATA_DIR") or BASE_DIR / "data").resolve()
 MEDIA_ROOT = Path(env_str("COGVIDEO_MEDIA_ROOT") or DATA_DIR / "media")
+# Media in an object store (see STORAGES below): then no host has a media folder.
+COGVIDEO_S3_BUCKET = env_str("COGVIDEO_S3_BUCKET")
 STATIC_ROOT = DATA_DIR / "static"
 COGVIDEO_METRICS_DIR = Path(env_str("COGVIDEO_METRICS_DIR") or DATA_DIR / "metrics")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -30,7 +33,8 @@ SQLITE_DATABASE = None if DATABASE_URL else DATA_DIR / "cogvideo.sqlite3"
 data_folder.prepare(
     DATA_DIR,
     sqlite_database=SQLITE_DATABASE,
-    folders=[STATIC_ROOT, COGVIDEO_METRICS_DIR] + ([MEDIA_ROOT] if MEDIA_ROOT.is_relative_to(DATA_DIR) else []),
+    folders=[STATIC_ROOT, COGVIDEO_METRICS_DIR]
+    + ([MEDIA_ROOT] if MEDIA_ROOT.is_relative_to(DATA_DIR) and not COGVIDEO_S3_BUCKET else []),
 )
 
 SECRET_KEY = data_folder.secret_key(DATA_DIR, env_str("COGVIDEO_SECRET_KEY"))
@@ -146,15 +150,50 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 MEDIA_URL = "media/"
-# Videos go through Django's storage API: the local/shared filesystem by default, or any
-# django-storages backend (e.g. "storages.backends.s3.S3Storage" with its options as JSON).
-STORAGES = {
-    "default": {
-        "BACKEND": env_str("COGVIDEO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+# Videos, posters, previews and image-to-video inputs go through Django's storage API: the
+# local (or shared) filesystem by default; with COGVIDEO_S3_BUCKET an S3-compatible object
+# store (videos/object_storage.py, django-storages' S3 backend), so web and GPU hosts share no
+# disk; or any other Django storage class with its options as JSON.
+COGVIDEO_S3_ENDPOINT_URL = env_str("COGVIDEO_S3_ENDPOINT_URL")  # empty: AWS
+COGVIDEO_STORAGE_BACKEND = env_str("COGVIDEO_STORAGE_BACKEND")
+if COGVIDEO_S3_BUCKET and COGVIDEO_STORAGE_BACKEND:
+    raise ImproperlyConfigured("Set COGVIDEO_S3_BUCKET or COGVIDEO_STORAGE_BACKEND, not both")
+if COGVIDEO_S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "videos.object_storage.ObjectStorage",
+        "OPTIONS": {
+            "bucket_name": COGVIDEO_S3_BUCKET,
+            "location": env_str("COGVIDEO_S3_PREFIX").strip("/"),
+            "endpoint_url": COGVIDEO_S3_ENDPOINT_URL or None,
+            "region_name": env_str("COGVIDEO_S3_REGION", "us-east-1"),
+            # Empty: boto3's own chain (AWS_* variables, ~/.aws, an instance role).
+            "access_key": env_str("COGVIDEO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("COGVIDEO_S3_SECRET_ACCESS_KEY") or None,
+            # Path style for a store at an address of its own (SeaweedFS, MinIO, Ceph), virtual
+            # hosts for AWS.
+            "addressing_style": env_choice(
+                "COGVIDEO_S3_ADDRESSING_STYLE", "path" if COGVIDEO_S3_ENDPOINT_URL else "virtual", ("path", "virtual")
+            ),
+            # Presigned download redirects (COGVIDEO_DOWNLOAD_MODE=redirect) are signed for this
+            # address: the one clients reach the store at, when the workers' endpoint is internal.
+            "public_endpoint_url": env_str("COGVIDEO_S3_PUBLIC_ENDPOINT_URL") or None,
+            "querystring_expire": env_int("COGVIDEO_S3_URL_SECONDS", 300, minimum=1),
+        },
+    }
+else:
+    _media_storage = {
+        "BACKEND": COGVIDEO_STORAGE_BACKEND or "django.core.files.storage.FileSystemStorage",
         "OPTIONS": json.loads(env_str("COGVIDEO_STORAGE_OPTIONS", "{}")),
-    },
+    }
+STORAGES = {
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Downloads from an object store: "stream" (the web process reads the object, Range passed
+# through, and sends it: the store need not be reachable by clients) or "redirect" (302 to a
+# presigned URL valid COGVIDEO_S3_URL_SECONDS: the bytes go from the store to the client).
+# Local files are always sent by the web process (or nginx, COGVIDEO_X_ACCEL_PREFIX).
+COGVIDEO_DOWNLOAD_MODE = env_choice("COGVIDEO_DOWNLOAD_MODE", "stream", ("stream", "redirect"))
 # The JavaScript client (clients/js, an npm package of its own) is served at its old URLs,
 # /static/cms_integration/video-generator.js (the ES module, as written) and
 # video-generator.global.js (built into clients/js/dist by clients/js/build.py, which
@@ -273,6 +312,11 @@ COGVIDEO_DEVICE = env_str("COGVIDEO_DEVICE", "auto")
 # One worker per GPU: each worker process pins itself to the first free entry of this list
 # (e.g. "cuda:0,cuda:1"); empty means every worker uses COGVIDEO_DEVICE.
 COGVIDEO_DEVICES = env_list("COGVIDEO_DEVICES", [])
+# The name this machine's workers record in their heartbeats and claims ("host:pid"). A worker
+# that starts requeues at once the jobs of dead processes recorded under its own host name
+# (their pids are checked on this machine), so it must be unique per machine; set it where the
+# system's host name is not (containers that share one, or that get a new one on each start).
+COGVIDEO_HOSTNAME = env_str("COGVIDEO_HOSTNAME") or socket.gethostname()
 COGVIDEO_MEMORY_MODE = env_str("COGVIDEO_MEMORY_MODE", "auto")
 COGVIDEO_ALLOW_DOWNLOAD = env_bool("COGVIDEO_ALLOW_DOWNLOAD", True)
 COGVIDEO_PRELOAD_MODEL = env_bool("COGVIDEO_PRELOAD_MODEL", True)

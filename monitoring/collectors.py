@@ -28,10 +28,14 @@ class DatabaseCollector:
         yield from self._webhooks()
         disk = stats.disk_stats()
         yield GaugeMetricFamily(
-            "cogvideo_media_disk_free_bytes", "Free bytes on the media volume.", value=disk["free_bytes"]
+            "cogvideo_media_disk_free_bytes",
+            "Free bytes on the media volume (the data folder's with media in an object store).",
+            value=disk["free_bytes"],
         )
         yield GaugeMetricFamily(
-            "cogvideo_media_disk_total_bytes", "Size of the media volume.", value=disk["total_bytes"]
+            "cogvideo_media_disk_total_bytes",
+            "Size of the media volume (the data folder's with media in an object store).",
+            value=disk["total_bytes"],
         )
 
     def _jobs(self):

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 
+from videos import media_files
 from videos.disk_space import disk_state
 from videos.selectors import live_workers
 
@@ -61,13 +62,17 @@ def check_workers() -> tuple[bool, str, int]:
 
 
 def check_storage() -> tuple[bool, str]:
-    """Room for new jobs (videos/disk_space.py). Reported, but it does not make the service
-    unready: with a full disk reads still answer, so a load balancer keeps routing them."""
+    """Room for new jobs (videos/disk_space.py) and, with media in an object store, whether
+    its bucket answers. Reported, but it does not make the service unready: with a full disk
+    reads still answer, so a load balancer keeps routing them."""
     try:
         state = disk_state()
     except OSError as exc:
         return False, f"cannot read free space: {type(exc).__name__}"
-    return not state.full, state.detail
+    if not media_files.is_object_store():
+        return not state.full, state.detail
+    reachable, detail = media_files.check()
+    return not state.full and reachable, f"{state.detail}; {detail}"
 
 
 def readiness() -> dict:

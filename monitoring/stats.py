@@ -23,13 +23,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Min, Q, Sum
 from django.utils import timezone
 
+from videos import media_files
 from videos.models import JobStatus, PromptTemplate, VideoJob, WorkerHeartbeat
-from videos.selectors import DAY, finished_in_window, success_rate
+from videos.selectors import DAY, finished_in_window, local_media_folder, success_rate
 
 WINDOWS: dict[str, timedelta] = {"24h": DAY, "7d": timedelta(days=7)}
 FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
@@ -288,10 +288,9 @@ def worker_telemetry(worker: WorkerHeartbeat, *, now: datetime | None = None) ->
 
 
 def disk_stats() -> dict:
-    media = settings.MEDIA_ROOT
-    media.mkdir(parents=True, exist_ok=True)
-    usage = shutil.disk_usage(media)
-    return {"path": str(media), "free_bytes": usage.free, "total_bytes": usage.total}
+    folder = local_media_folder()
+    usage = shutil.disk_usage(folder)
+    return {"path": str(folder), "free_bytes": usage.free, "total_bytes": usage.total, **media_files.describe()}
 
 
 def extend_system_status(status: dict, workers: list[WorkerHeartbeat]) -> dict:

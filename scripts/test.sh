@@ -2,11 +2,13 @@
 # Runs the whole test suite, set-up included: Debian packages, local services, the Python
 # environment (.venv with requirements-dev.txt), lint, then pytest in two configurations
 # side by side: the embedded default (SQLite + django-q2's ORM broker, every test) and the
-# scale-out configuration (PostgreSQL + Redis) for the service, worker, API and recovery
-# tests. The two passes share nothing (own data folders, ports, databases, Redis databases),
-# so the scale-out pass runs in the background while the embedded pass runs, and its output
-# is printed when both are done. Extra arguments run only the embedded pass with those
-# pytest arguments, e.g. `scripts/test.sh tests/videos -x`.
+# scale-out configuration (PostgreSQL + Redis + SeaweedFS, a real S3 server for the media)
+# for the service, worker, API, object-store and recovery tests, the web tier and two GPU
+# hosts as three machines that share no folder among them. The two passes share nothing (own
+# data folders, ports, databases, Redis databases, object store), so the scale-out pass runs
+# in the background while the embedded pass runs, and its output is printed when both are
+# done. Extra arguments run only the embedded pass with those pytest arguments, e.g.
+# `scripts/test.sh tests/videos -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_system_packages.sh
@@ -57,9 +59,13 @@ rm -f "$scaleout_rc" "$side_rc"
 setsid bash -c '
   slot=$1 scaleout_log=$2 scaleout_rc=$3 side_log=$4 side_rc=$5
   shift 5
+  # Media in a real S3 server: the test process starts SeaweedFS for the session
+  # (tests/support/test_env.py), every live service keeps its files there, none on a disk.
   DATABASE_URL="postgres://postgres@127.0.0.1:5432/cogvideo_scaleout_$slot" REDIS_URL="redis://127.0.0.1:6379/$slot" \
+    COGVIDEO_TEST_OBJECT_STORE=seaweedfs \
     .venv/bin/python -m pytest -p no:cacheprovider --durations=15 \
     tests/videos/api tests/videos/test_worker.py tests/videos/test_live_service.py tests/videos/recovery \
+    tests/videos/test_object_storage.py tests/videos/batch/test_purge.py::test_purge_deletes_the_objects_from_an_object_store \
     -k "not generated_requests_never_break" >"$scaleout_log" 2>&1
   echo $? >"$scaleout_rc"
   .venv/bin/python -m pytest -p no:cacheprovider --durations=10 "$@" >"$side_log" 2>&1
@@ -73,7 +79,7 @@ embedded=0
 .venv/bin/python -m pytest -p no:cacheprovider --durations=25 "${side_ignores[@]}" || embedded=$?
 wait "$background_pid" || true
 trap - EXIT
-echo "== Scale-out configuration: PostgreSQL + Redis (log: $scaleout_log) =="
+echo "== Scale-out configuration: PostgreSQL + Redis + SeaweedFS (log: $scaleout_log) =="
 cat "$scaleout_log"
 echo "== Side pass, embedded configuration: ${side_tests[*]} (log: $side_log) =="
 cat "$side_log"

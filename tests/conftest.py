@@ -8,6 +8,7 @@ users. Live tests use `live`: real gunicorn + django-q2 processes on their own d
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,30 @@ def staff_api(staff):
 @pytest.fixture
 def anon_api():
     return _client_for(None)
+
+
+@pytest.fixture
+def local_media(settings, tmp_path):
+    """Media in a fresh folder on the local disk, whatever the session keeps it in (the
+    scale-out pass: an object store), for tests of what a disk does (fills up, refuses)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def object_store_media(settings):
+    """Media in the session's object store under a prefix of this test's own (the scale-out
+    pass has one: tests/support/object_store.py); skipped where the session has none."""
+    from tests.support.object_store import session_store
+
+    store = session_store()
+    if store is None:
+        pytest.skip("needs the scale-out pass's object store (COGVIDEO_TEST_OBJECT_STORE=seaweedfs)")
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    settings.STORAGES = {**settings.STORAGES, "default": store.storage_setting(prefix)}
+    yield store, prefix
+    store.delete_prefix(prefix)
 
 
 @pytest.fixture(autouse=True)

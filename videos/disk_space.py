@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from . import media_files
+
 MIB = 1024 * 1024
 
 
@@ -52,7 +54,9 @@ def _free_bytes(folder: Path) -> int:
 
 
 def disk_state() -> DiskState:
-    folders = {"media": Path(settings.MEDIA_ROOT), "data": Path(settings.DATA_DIR)}
+    # Media in an object store takes no room here: then only the data folder counts.
+    media = media_files.local_root()
+    folders = {"data": Path(settings.DATA_DIR)} if media is None else {"media": media, "data": Path(settings.DATA_DIR)}
     name, free = min(((name, _free_bytes(path)) for name, path in folders.items()), key=lambda item: item[1])
     return DiskState(free_bytes=free, min_free_bytes=settings.COGVIDEO_MIN_FREE_DISK_MB * MIB, folder=name)
 

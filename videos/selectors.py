@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import disk_space, fair_share
+from . import disk_space, fair_share, media_files
 from .generation.encoding import DEFAULT_FIT, FITS, FORMATS
 from .generation.engine import model_setting
 from .generation.profiles import ModelProfile, profile_for
@@ -344,9 +344,8 @@ def system_status(viewer=None) -> dict:
         .values_list("status", "n")
     )
     workers = list(live_workers())
-    media = settings.MEDIA_ROOT
-    media.mkdir(parents=True, exist_ok=True)
-    disk = shutil.disk_usage(media)
+    folder = local_media_folder()
+    disk = shutil.disk_usage(folder)
     storage = disk_space.disk_state()
     devices = sorted({w.device for w in workers if w.device})
     status = {
@@ -399,8 +398,10 @@ def system_status(viewer=None) -> dict:
                 for w in workers
             ],
         },
+        # Where media is kept (an object store: s3://bucket/prefix, or the media folder).
+        "storage": media_files.describe(),
         "disk": {
-            "path": str(media),
+            "path": str(folder),
             "free_bytes": disk.free,
             "total_bytes": disk.total,
             "min_free_bytes": storage.min_free_bytes,
@@ -421,6 +422,14 @@ def system_status(viewer=None) -> dict:
     return status
 
 
+def local_media_folder() -> Path:
+    """The folder whose free space the disk report shows: the media folder, or with media in an
+    object store the data folder (the database and the workers' scratch files)."""
+    folder = media_files.local_root() or Path(settings.DATA_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 # What only staff see of the machines: where files live and which hosts and processes run the
 # workers (a worker's name is "host:pid"). Keys added by extensions are dropped too.
 HOST_DETAIL_KEYS = ("hostname", "pid")
@@ -439,6 +448,7 @@ def _without_host_details(status: dict, viewer) -> dict:
         if entry.get("current_job") not in own:
             entry["current_job"] = None
     status["disk"].pop("path", None)
+    status["storage"].pop("location", None)
     model_id = status["model"]["id"]
     if model_id and Path(model_id).is_absolute():  # a local folder: its name, not where it is
         status["model"]["id"] = Path(model_id).name

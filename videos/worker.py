@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -25,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from . import disk_space, selectors, services, worker_supervision
+from . import disk_space, media_files, selectors, services, worker_supervision
 from .generation import engine as engine_module
 from .generation.acceleration import acceleration_params
 from .generation.encoding import (
@@ -61,7 +60,7 @@ _model_error = ""
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{settings.COGVIDEO_HOSTNAME}:{os.getpid()}"
 
 
 # --- Heartbeat ------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ def worker_name() -> str:
 def beat() -> None:
     engine = engine_module.loaded_engine()
     fields = {
-        "hostname": socket.gethostname(),
+        "hostname": settings.COGVIDEO_HOSTNAME,
         "pid": os.getpid(),
         "last_seen": timezone.now(),
         "current_job": _current_job,
@@ -118,7 +117,7 @@ def pin_device() -> str | None:
 def dead_local_workers() -> list[str]:
     """Workers recorded on this host whose process no longer exists: their jobs can be
     requeued at once instead of waiting for the heartbeat to go stale."""
-    host = socket.gethostname()
+    host = settings.COGVIDEO_HOSTNAME
     dead = []
     for name, pid in WorkerHeartbeat.objects.filter(hostname=host).values_list("name", "pid"):
         if pid == os.getpid():
@@ -425,6 +424,7 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
     video_id = uuid.uuid4()
     folder = f"videos/{timezone.now():%Y/%m}"
     saved: list[str] = []
+    storing = ""  # the file being stored, named in the error if storing it fails
     scratch = Path(tempfile.mkdtemp(prefix="cogvideo-"))
     try:
         frames = output.frames
@@ -440,11 +440,19 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         paths["poster"] = scratch / f"{video_id}.jpg"
         write_poster(frames, paths["poster"], delivery)
         timings["encode_seconds"] = time.perf_counter() - encode_started
+        store_started = time.perf_counter()
         names = {}
+        digests = {variant: sha256_of(path) for variant, path in paths.items()}
         for variant, path in paths.items():
+            storing = f"{folder}/{path.name}"
             with open(path, "rb") as handle:
                 names[variant] = default_storage.save(f"{folder}/{path.name}", File(handle))
             saved.append(names[variant])
+            # What the storage holds is what was written (an object store checked it on
+            # arrival and says so; anything else is read back): else the job fails below.
+            media_files.verify_stored(names[variant], digests[variant], path.stat().st_size)
+        timings["store_seconds"] = time.perf_counter() - store_started
+        storing = ""
         video = Video(
             id=video_id,
             job=job,
@@ -456,7 +464,7 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             frames=delivery.frames or len(frames),
             fps=delivery.fps,
             size_bytes=paths["mp4"].stat().st_size,
-            sha256=sha256_of(paths["mp4"]),
+            sha256=digests["mp4"],
         )
         # The files beyond the MP4 and poster (preview, WebM), found by the download view.
         services.record_params(job, files={k: v for k, v in names.items() if k not in ("mp4", "poster")})
@@ -465,6 +473,9 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             return
     except EncodingError as exc:
         services.fail_job(job, exc.code, str(exc))
+    except media_files.StoredFileMismatch as exc:
+        logger.error("job %s: stored file differs from the one written: %s", job.pk, exc)
+        services.fail_job(job, "storage_failed", f"Could not store the video: the stored copy differs ({exc}).")
     except OSError as exc:
         if disk_space.is_disk_full_error(exc):
             services.fail_job(job, "storage_full", "Could not store the video: the server's storage is full.")
@@ -476,7 +487,10 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
             )
     except Exception as exc:  # noqa: BLE001 - e.g. an S3 client error: fail clearly, then clean up below
         logger.exception("job %s: storing the result failed", job.pk)
-        services.fail_job(job, "storage_failed", f"Could not store the video: {type(exc).__name__}: {exc}"[:2000])
+        where = f" ({storing})" if storing else ""
+        services.fail_job(
+            job, "storage_failed", f"Could not store the video{where}: {type(exc).__name__}: {exc}"[:2000]
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     # Not completed (failed to store, or canceled meanwhile): leave no partial files behind,
@@ -486,5 +500,5 @@ def _store_result(job: VideoJob, output, params: dict, timings: dict) -> None:
         try:
             if name in saved or default_storage.exists(name):
                 default_storage.delete(name)
-        except OSError:
+        except Exception:  # noqa: BLE001 - e.g. the object store is down too: the orphan purge removes it
             logger.warning("could not delete %s", name)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from cogvideo_site.launcher import DEFAULT_QUEUE_NAME, ServiceProcesses, free_port, model_queue_name
+from tests.support.object_store import session_store
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -93,6 +94,11 @@ class LiveService:
             base, _, db = self.env["REDIS_URL"].rpartition("/")
             self.env["REDIS_URL"] = f"{base}/{(int(db or 0) + 1) % 16}"
             self.env["COGVIDEO_QUEUE_NAME"] = f"cogvideo-{self.port}"
+        # Media in the session's object store (the scale-out pass): this service's own prefix,
+        # as it has its own database.
+        self.store = session_store() if self.env.get("COGVIDEO_S3_BUCKET") else None
+        if self.store is not None and "COGVIDEO_S3_PREFIX" not in (extra_env or {}):
+            self.env["COGVIDEO_S3_PREFIX"] = f"live-{self.port}"
         self.web_enabled = web
         self.cluster_enabled = cluster
         self.logs = self.data_dir / "logs"
@@ -191,6 +197,17 @@ class LiveService:
     def stop(self) -> None:
         self.processes.stop()
         self._drop_database()
+        if self.store is not None:
+            self.store.delete_prefix(self.env["COGVIDEO_S3_PREFIX"])
+
+    def stored_files(self, suffix: str = "") -> dict[str, bytes]:
+        """The service's stored media whose names end with `suffix` (name -> bytes): the
+        files in its media folder, or the objects under its prefix of the object store."""
+        if self.store is not None:
+            prefix = self.env["COGVIDEO_S3_PREFIX"]
+            return {name: self.store.read(prefix, name) for name in self.store.objects(prefix) if name.endswith(suffix)}
+        media = self.data_dir / "media"
+        return {str(path.relative_to(media)): path.read_bytes() for path in media.rglob(f"*{suffix}") if path.is_file()}
 
     def read_log(self, name: str) -> str:
         return self.processes.log(name)

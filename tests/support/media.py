@@ -1,8 +1,10 @@
-"""Inspect MP4 files with ffprobe (Debian's ffmpeg package, installed by the test command)."""
+"""Inspect MP4 files with ffprobe (Debian's ffmpeg package, installed by the test command), and
+list stored media through Django's storage API (a local folder or an object store alike)."""
 
 from __future__ import annotations
 
 import json
+import posixpath
 import subprocess
 from pathlib import Path
 
@@ -31,3 +33,17 @@ def moov_before_mdat(path: Path) -> bool:
     """faststart: the index atom comes before the media data."""
     data = Path(path).read_bytes()
     return 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+def stored_names(folder: str) -> list[str]:
+    """Every file under `folder` in the default storage, by its storage name."""
+    from django.core.files.storage import default_storage
+
+    try:
+        subfolders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    names = [posixpath.join(folder, name) for name in files]
+    for sub in subfolders:
+        names += stored_names(posixpath.join(folder, sub))
+    return names

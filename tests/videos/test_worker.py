@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.files.storage import default_storage
 
 from tests.videos.factories import make_job
-from videos import services, worker
+from videos import media_files, services, worker
 from videos.generation import engine
 from videos.models import JobStatus, Video
 
@@ -29,9 +31,8 @@ def test_job_runs_to_completion_with_files_and_checksum(owner):
     assert job.attempts == 1 and job.worker == worker.worker_name()
     video = Video.objects.get(job=job)
     assert default_storage.exists(video.file.name) and default_storage.exists(video.poster.name)
-    from videos.generation.encoding import sha256_of
-
-    assert sha256_of(default_storage.path(video.file.name)) == video.sha256
+    stored = b"".join(media_files.read_all(default_storage, video.file.name))
+    assert hashlib.sha256(stored).hexdigest() == video.sha256 and len(stored) == video.size_bytes
     assert (video.width, video.height, video.frames, video.fps) == (64, 64, 9, 8)
     assert job.params["device"] == "cpu" and job.params["memory_mode"] == "none"
 
@@ -108,8 +109,8 @@ def test_long_prompt_gets_a_truncation_warning(owner):
     assert any("226" in warning for warning in job.warnings)
 
 
-def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp_path):
-    media = tmp_path / "media"
+def test_unwritable_media_fails_cleanly_and_leaves_no_files(owner, settings, tmp_path, local_media):
+    media = local_media
     media.mkdir()
     (media / "videos").write_text("a file where the videos folder should be")
     settings.MEDIA_ROOT = media
@@ -160,7 +161,7 @@ def test_running_cap_per_user_passes_over_an_owner_at_the_cap(owner, stranger, s
     assert services.claim_next_job("worker-a").pk == second.pk
 
 
-def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path):
+def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_path, local_media):
     """The media folder fills up while a job runs: the job fails with storage_full (not left
     in processing) and no partial file stays (a worker keeps serving after a storage failure:
     test_unwritable_media_fails_cleanly_and_leaves_no_files)."""
@@ -180,3 +181,43 @@ def test_a_full_disk_fails_the_running_job_as_storage_full(owner, settings, tmp_
         assert [p.name for p in media.rglob("*") if p.is_file()] == [filler.name]
     finally:
         unmount(media)
+
+
+# --- Media in an object store (the scale-out pass's SeaweedFS) ---------------------------------
+
+
+def test_an_upload_refused_half_way_fails_the_job_and_leaves_no_object(owner, settings, object_store_media):
+    """The store takes the MP4 and refuses the preview (this identity may write MP4s only):
+    the job fails as storage_failed, saying what failed, and the MP4 already stored is
+    deleted. No credential shows in the error."""
+    from tests.support.object_store import BUCKET, UPLOAD_FAILS_PREFIX
+
+    store, _prefix = object_store_media
+    settings.STORAGES = {**settings.STORAGES, "default": store.storage_setting(UPLOAD_FAILS_PREFIX, limited=True)}
+    limited = store.client(access_key=store.limited_access_key, secret_key=store.limited_secret_key)
+    probe = f"{UPLOAD_FAILS_PREFIX}/videos/probe.mp4"
+    limited.put_object(Bucket=BUCKET, Key=probe, Body=b"an MP4 may be written")  # so the MP4 upload succeeds
+    limited.delete_object(Bucket=BUCKET, Key=probe)
+    job = make_job(owner)
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "storage_failed")
+    assert "Could not store the video" in job.error and "AccessDenied" in job.error and ".preview.webp" in job.error
+    for secret in (store.limited_secret_key, store.secret_key):
+        assert secret not in job.error
+    assert store.objects(UPLOAD_FAILS_PREFIX) == {}
+    assert not Video.objects.filter(job=job).exists()
+
+
+def test_stored_objects_are_the_files_written(owner, object_store_media):
+    store, prefix = object_store_media
+    job = make_job(owner, formats=["mp4", "webm"])
+    worker.run_next_job()
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED, job.error
+    video = Video.objects.get(job=job)
+    digests = store.sha256s(prefix)
+    names = {video.file.name, video.poster.name, *job.params["files"].values()}
+    assert set(digests) == names and len(names) == 4  # MP4, poster, preview, WebM: nothing else
+    assert digests[video.file.name] == video.sha256
+    assert job.params["timings"]["store_seconds"] > 0

@@ -22,6 +22,7 @@ from .errors import (
     RateLimited,
     ServiceError,
     StorageFull,
+    StorageUnavailable,
     TooManyQueued,
     VideoInUse,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "QueueFull",
     "ServiceError",
     "StorageFull",
+    "StorageUnavailable",
     "TooManyQueued",
     "VideoInUse",
     "delete_video",

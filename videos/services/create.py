@@ -14,12 +14,12 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .. import disk_space, rate_limits, reuse
+from .. import disk_space, media_files, rate_limits, reuse
 from ..canonical_json import digest
 from ..job_log import log_job_event
 from ..job_specs import JobSpec, parse_generate_request
 from ..models import JobStatus, Video, VideoJob
-from .errors import QueueFull, RateLimited, StorageFull, TooManyQueued
+from .errors import QueueFull, RateLimited, StorageFull, StorageUnavailable, TooManyQueued
 from .idempotency import bound_job, check_same_request
 from .lifecycle import enqueue_job, send_finished
 from .tokens import check_job_quota
@@ -35,18 +35,30 @@ INPUT_FOLDER = "inputs"  # image-to-video inputs (inputs/YYYY/MM/), served to th
 
 
 def store_input_image(spec: JobSpec) -> str:
-    """Write the request's input image to storage; its name, or "" for a text request."""
+    """Write the request's input image to storage and check what was stored (size, SHA-256);
+    its name, or "" for a text request. A storage that fails or holds other bytes refuses the
+    job (StorageFull for a full disk, else StorageUnavailable: 503 either way)."""
     if spec.image is None:
         return ""
     name = f"{INPUT_FOLDER}/{timezone.now():%Y/%m}/{uuid.uuid4()}.{spec.image.extension}"
-    return default_storage.save(name, ContentFile(spec.image.content))
+    saved = ""
+    try:
+        saved = default_storage.save(name, ContentFile(spec.image.content))
+        media_files.verify_stored(saved, spec.image.sha256, len(spec.image.content))
+    except Exception as exc:  # noqa: BLE001 - any storage failure: nothing half-stored, a clear refusal
+        _forget_input_image(saved or name)
+        if disk_space.is_disk_full_error(exc):
+            raise StorageFull(disk_space.STORAGE_FULL_MESSAGE, retry_after=60) from None
+        logger.warning("input image of a new job could not be stored: %s: %s", type(exc).__name__, exc)
+        raise StorageUnavailable("The input image could not be stored; try again shortly.", retry_after=30) from None
+    return saved
 
 
 def _forget_input_image(name: str) -> None:
     if name:
         try:
             default_storage.delete(name)
-        except OSError:
+        except Exception:  # noqa: BLE001 - the storage may be what failed; the orphan purge removes it
             logger.warning("could not delete %s", name)
 
 

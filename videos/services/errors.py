@@ -24,6 +24,13 @@ class StorageFull(ServiceError):
     status = 503
 
 
+class StorageUnavailable(ServiceError):
+    """The media storage (an object store) failed a write: nothing was accepted."""
+
+    code = "storage_unavailable"
+    status = 503
+
+
 class TooManyQueued(ServiceError):
     code = "too_many_queued"
     status = 429

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+import httpx
 import imageio.v3 as iio
 import pytest
 from PIL import Image
 
 from tests.videos.factories import make_job
-from videos import worker
+from videos import media_files, worker
 from videos.models import Video
 
 
@@ -74,3 +76,20 @@ def test_behind_nginx_the_bytes_are_left_to_x_accel_redirect(owner_api, stranger
 def test_absurd_range_numbers_get_the_whole_file(owner_api, video):
     response = owner_api.get(f"/api/download/{video.id}", HTTP_RANGE="bytes=" + "9" * 5000 + "-")
     assert response.status_code == 200 and len(body(response)) == video.size_bytes
+
+
+def test_from_an_object_store_redirect_mode_answers_a_presigned_url(owner_api, stranger_api, video, settings):
+    """COGVIDEO_DOWNLOAD_MODE=redirect: the check stays here, the store sends the bytes (Range
+    included). Streaming, the default, is what the tests above run in the scale-out pass."""
+    if not media_files.is_object_store():
+        pytest.skip("media is on a local disk here (the scale-out pass keeps it in an object store)")
+    settings.COGVIDEO_DOWNLOAD_MODE = "redirect"
+    response = owner_api.get(f"/api/download/{video.id}")
+    assert response.status_code == 302 and response["Cache-Control"] == "private, no-store"
+    location = response["Location"]
+    full = httpx.get(location, timeout=30)
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    assert hashlib.sha256(full.content).hexdigest() == video.sha256
+    part = httpx.get(location, headers={"Range": "bytes=10-109"}, timeout=30)
+    assert part.status_code == 206 and part.content == full.content[10:110]
+    assert stranger_api.get(f"/api/download/{video.id}").status_code == 404

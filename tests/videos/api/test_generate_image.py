@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from cogvideo_site.launcher import model_queue_name
 from tests.support.images import ImageServer, data_url, noisy_png, png_header_only, solid_png
+from tests.support.media import stored_names
 from videos.models import VideoJob
 
 TWO_MODELS = ["tiny-random", "tiny-random-i2v"]
 
 
-_files_before: set[Path] = set()
+_files_before: set[str] = set()
 
 
 @pytest.fixture(autouse=True)
@@ -40,11 +39,9 @@ def image_job(**overrides) -> dict:
     return body
 
 
-def stored_inputs(*, new_only: bool = True) -> list[Path]:
-    """Input images stored since the test began."""
-    folder = Path(settings.MEDIA_ROOT) / "inputs"
-    found = [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
-    return [path for path in found if not new_only or path not in _files_before]
+def stored_inputs(*, new_only: bool = True) -> list[str]:
+    """Input images stored since the test began (in a media folder or an object store)."""
+    return [name for name in stored_names("inputs") if not new_only or name not in _files_before]
 
 
 def refused(response, field: str, words: str, status: int = 400) -> None:

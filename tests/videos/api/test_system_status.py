@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from tests.videos.factories import make_job
+from videos import media_files
 from videos.models import WorkerHeartbeat
 
 
@@ -57,7 +58,8 @@ def _two_workers():
 def test_host_details_are_for_staff_only(owner_api, staff_api, settings, monkeypatch):
     settings.COGVIDEO_MODEL = "/srv/models/CogVideoX-2b"  # a local folder
     _two_workers()
-    host_details = ("gpu-box-7", "4242", "gone-box-3", "5151", str(settings.MEDIA_ROOT), "/srv/models")
+    media = media_files.describe()["location"]  # the media folder, or s3://bucket/prefix
+    host_details = ("gpu-box-7", "4242", "gone-box-3", "5151", media, "/srv/models")
 
     staff_view = staff_api.get("/api/system/status")
     assert staff_view.status_code == 200

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -22,10 +23,10 @@ OLD = timezone.now() - timedelta(days=40)
 
 
 @pytest.fixture(autouse=True)
-def own_media_folder(settings, tmp_path):
+def own_media_folder(local_media, tmp_path):
     """Purge sweeps the whole video folder for unreferenced files: give it a folder of its
-    own, so it can never touch files that belong to another test or a local service."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+    own, so it can never touch files that belong to another test or a local service (the
+    object-store test below gives it a prefix of its own instead)."""
     assert default_storage.path("videos").startswith(str(tmp_path))
 
 
@@ -131,3 +132,29 @@ def test_purge_by_status_and_owner(owner, stranger):
     result = purge(timedelta(days=30), statuses=["canceled"], owner=stranger)
     assert (result.jobs, result.videos, result.files) == (1, 0, 0)
     assert list(VideoJob.objects.values_list("pk", flat=True)) == [mine.pk]
+
+
+def test_purge_deletes_the_objects_from_an_object_store(owner, settings, object_store_media):
+    """The same purge on media in an object store (scale-out pass): the old job's objects are
+    deleted, the recent job's stay, and an object nothing references goes once it is older
+    than a job may run."""
+    store, prefix = object_store_media
+    old_done = completed_job(owner, "an old video")
+    recent_done = completed_copy(owner, old_done, "a recent video")
+    age(old_done)
+    old_names = set(names_of(old_done))
+    recent_names = set(names_of(recent_done))
+    stray = default_storage.save("videos/2001/01/crashed.mp4", ContentFile(b"not referenced by any video"))
+    assert set(store.objects(prefix)) == old_names | recent_names | {stray}
+
+    result = purge(timedelta(days=30))
+    assert (result.jobs, result.videos, result.files, result.missing_files) == (1, 1, 3, [])
+    assert set(store.objects(prefix)) == recent_names | {stray}  # the stray object is fresh: kept
+    settings.COGVIDEO_JOB_TIMEOUT = 0
+    assert purge(timedelta(0), statuses=[]).orphan_files == 1
+    assert set(store.objects(prefix)) == recent_names
+
+
+def names_of(job: VideoJob) -> list[str]:
+    video = Video.objects.get(job=job)
+    return [video.file.name, video.poster.name, video.job.params["files"]["preview"]]

@@ -63,8 +63,7 @@ def broken_ffmpeg(tmp_path, monkeypatch):
     assert imageio_ffmpeg.get_ffmpeg_exe() == str(fake)
 
 
-def test_ffmpeg_failure_fails_the_job_cleanly(owner, broken_ffmpeg, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_ffmpeg_failure_fails_the_job_cleanly(owner, broken_ffmpeg, tmp_path, local_media):
     job = make_job(owner)
     worker.run_next_job()
     job.refresh_from_db()

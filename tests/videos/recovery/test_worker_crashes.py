@@ -190,7 +190,7 @@ def test_random_kills_leave_every_job_terminal_and_every_video_intact(service, h
         data = http.get(f"/api/download/{body['video_id']}").content
         assert hashlib.sha256(data).hexdigest() == body["video"]["sha256"]
         recorded.add(body["video"]["sha256"])
-    on_disk = {hashlib.sha256(path.read_bytes()).hexdigest() for path in (service.data_dir / "media").rglob("*.mp4")}
+    on_disk = {hashlib.sha256(data).hexdigest() for data in service.stored_files(".mp4").values()}
     assert recorded <= on_disk
     # No partial or orphan files: every MP4 on disk belongs to a completed job of this service.
     all_jobs = http.get("/api/tasks", params={"limit": 100, "status": "completed"}).json()["results"]

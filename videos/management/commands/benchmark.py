@@ -25,7 +25,7 @@ from benchmarks.quality import psnr
 from videos.generation.acceleration import CACHE_METHODS, QUANTIZE_MODES
 from videos.generation.memory import MEMORY_MODES
 
-SERVICE_SCENARIOS = ("overhead", "dispatch", "reuse", "status", "decode_cancel")
+SERVICE_SCENARIOS = ("overhead", "dispatch", "reuse", "status", "decode_cancel", "object_store")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -83,6 +83,9 @@ class Command(BaseCommand):
         service.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="Redis for the dispatch run")
         service.add_argument("--status-jobs", type=int, default=10000)
         service.add_argument("--clients", type=int, default=32)
+        service.add_argument(
+            "--download-clients", type=int, default=16, help="object_store: clients downloading at once"
+        )
         service.add_argument("--duration", type=int, default=20, help="seconds per load-test endpoint")
         parser.add_argument("--output-dir", default=str(Path(settings.BASE_DIR) / "benchmarks" / "results"))
         parser.add_argument("--name", default="", help="name part of the result files")
