@@ -50,8 +50,6 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 side_tests=(tests/wordpress tests/clients tests/cms_integration/test_webhooks_live.py tests/test_launch_supervision.py tests/test_launch.py)
 side_ignores=()
 for path in "${side_tests[@]}"; do side_ignores+=("--ignore=$path"); done
-# Three hosts sharing no folder need the object store: the scale-out pass runs them.
-side_ignores+=("--ignore=tests/videos/recovery/test_hosts_without_shared_disk.py")
 
 scaleout_log=test-artifacts/scale-out-pass.log
 scaleout_rc=test-artifacts/scale-out-pass.rc

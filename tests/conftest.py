@@ -126,6 +126,22 @@ def local_media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of the object store (marked object_store, or using object_store_media) run where
+    the session has one, the scale-out pass; elsewhere they are deselected, not skipped: there
+    is nothing they could test without it."""
+    from tests.support.object_store import session_store
+
+    if session_store() is not None:
+        return
+    needs = [
+        item for item in items if item.get_closest_marker("object_store") or "object_store_media" in item.fixturenames
+    ]
+    if needs:
+        config.hook.pytest_deselected(items=needs)
+        items[:] = [item for item in items if item not in needs]
+
+
 @pytest.fixture
 def object_store_media(settings):
     """Media in the session's object store under a prefix of this test's own (the scale-out

@@ -21,15 +21,14 @@ from tests.support.live import LiveService, tiny_job
 from tests.support.object_store import session_store
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.object_store]
 
 SLOW = {"resolution": "256x256", "duration": 1, "num_inference_steps": 100}
 
 
 @pytest.fixture(scope="module")
 def fleet(session_dir):
-    if session_store() is None:
-        pytest.skip("needs the scale-out pass's object store (COGVIDEO_TEST_OBJECT_STORE=seaweedfs)")
+    assert session_store() is not None  # the object_store marker keeps it to the scale-out pass
     # What every host is given (docs/DEPLOY.md): the database, the broker, the object store
     # and the secret key. The admin runs migrate and issues tokens from here, as from a laptop.
     admin = LiveService(
